@@ -1,0 +1,6 @@
+namespace AotStreaming.Filtering;
+
+internal static class SearchableText
+{
+    public static string Extract(ReadOnlySpan<byte> statusPayloadJson) => "";
+}
