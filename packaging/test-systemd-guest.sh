@@ -11,9 +11,13 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok:   $*"; }
 step() { echo; echo "== $*"; }
 prop() { systemctl show -P "$2" "$1"; }
-expect_prop() { # unit property wanted
-    local got
-    got=$(prop "$1" "$2")
+expect_prop() { # unit property wanted; polls up to 5 s because propagated jobs (PartOf=) may still be running
+    local got i
+    for i in $(seq 50); do
+        got=$(prop "$1" "$2")
+        [ "$got" = "$3" ] && break
+        sleep 0.1
+    done
     [ "$got" = "$3" ] && ok "$1 $2=$got" || fail "$1 $2=$got, want $3"
 }
 health() { curl -fsS --max-time 3 "http://127.0.0.1:$1/api/v1/streaming/health"; }
