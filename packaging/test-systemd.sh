@@ -26,6 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # redis-server's own postinst may have started one on the host; the guest has its own network namespace anyway.
 
+# overlayfs does not descend into sub-mounts, so the guest only sees what lives on the root file system.
+for dir in /usr /etc /var/lib/dpkg /home; do
+    if [ "$(findmnt -n -o TARGET --target "$dir")" != / ]; then
+        echo "$0: $dir is a separate mount; this test needs it on the root file system" >&2
+        exit 1
+    fi
+done
+
 WORK=$(mktemp -d /tmp/aot-nspawn.XXXXXX)
 MACHINE=aot-test-$$
 cleanup() {
