@@ -78,6 +78,8 @@ expect_prop $UNIT Type notify
 expect_prop $UNIT ActiveState active
 expect_prop $UNIT SubState running
 expect_health 4000
+metrics=$(curl -fsS --max-time 3 http://127.0.0.1:4000/metrics | grep -c '^[a-z]') \
+    && ok "/metrics answers ($metrics sample lines)" || fail "/metrics failed"
 pid=$(prop $UNIT MainPID)
 if [ "$pid" -gt 0 ] 2>/dev/null; then
     echo "  main process: user $(ps -o user= -p "$pid"), $(grep -E '^(VmRSS|NoNewPrivs|Seccomp|CapEff)' "/proc/$pid/status" | tr -s '\t ' ' ' | paste -sd, -)"
