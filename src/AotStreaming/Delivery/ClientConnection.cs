@@ -58,9 +58,9 @@ internal abstract class ClientConnection
     protected CancellationToken AbortToken => _abort.Token;
 
     /// <summary>Queues a frame; a full outbox closes the connection as slow and answers false.</summary>
-    public bool Send(byte[] frame, bool isEvent = true)
+    public bool Send(byte[] frame, bool isEvent = true, long receivedTimestamp = 0)
     {
-        if (Outbox.TryEnqueue(frame, isEvent))
+        if (Outbox.TryEnqueue(frame, isEvent, receivedTimestamp))
         {
             return true;
         }
@@ -70,10 +70,10 @@ internal abstract class ClientConnection
     }
 
     /// <summary>Holds this connection's place for a frame that waits on the database.</summary>
-    public PendingFrame? SendPending(int estimatedBytes)
+    public PendingFrame? SendPending(int estimatedBytes, long receivedTimestamp = 0)
     {
         var pending = new PendingFrame();
-        if (Outbox.TryEnqueue(pending, estimatedBytes))
+        if (Outbox.TryEnqueue(pending, estimatedBytes, receivedTimestamp))
         {
             return pending;
         }
@@ -127,6 +127,10 @@ internal abstract class ClientConnection
                     if (item.IsEvent)
                     {
                         Metrics.CountSent(Transport);
+                        if (item.ReceivedTimestamp != 0)
+                        {
+                            Metrics.RedisToSocketWrite.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(item.ReceivedTimestamp).TotalSeconds);
+                        }
                     }
 
                     wrote = true;

@@ -17,9 +17,11 @@ internal sealed class Dispatcher
     private readonly Dictionary<string, List<Subscription>> _subscriptions = new(StringComparer.Ordinal);
     private readonly StatusFilterStage _filters;
     private readonly ILogger _logger;
+    private readonly Diagnostics.StreamingMetrics _metrics;
 
-    public Dispatcher(int index, int inboxCapacity, StatusFilterStage filters, ILogger logger)
+    public Dispatcher(int index, int inboxCapacity, StatusFilterStage filters, Diagnostics.StreamingMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         Index = index;
         _inbox = PipelineChannels.CreateDispatcherInbox(inboxCapacity);
         _filters = filters;
@@ -122,7 +124,7 @@ internal sealed class Dispatcher
 
             if (!subscription.NeedsFiltering || !streamEvent.IsStatusEvent)
             {
-                connection.Send(Frames.For(streamEvent, subscription, default));
+                connection.Send(Frames.For(streamEvent, subscription, default), receivedTimestamp: streamEvent.ReceivedTimestamp);
                 continue;
             }
 
@@ -152,7 +154,7 @@ internal sealed class Dispatcher
                 continue;
             }
 
-            var pending = connection.SendPending(streamEvent.Payload.Length + 64);
+            var pending = connection.SendPending(streamEvent.Payload.Length + 64, streamEvent.ReceivedTimestamp);
             if (pending is not null)
             {
                 (filtered ??= []).Add(new FilterRecipient(subscription, pending));
@@ -162,6 +164,11 @@ internal sealed class Dispatcher
         if (filtered is not null)
         {
             _filters.Start(streamEvent, facts!, filtered);
+        }
+
+        if (deliverable && streamEvent.ReceivedTimestamp != 0)
+        {
+            _metrics.RedisToEnqueue.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(streamEvent.ReceivedTimestamp).TotalSeconds);
         }
     }
 
