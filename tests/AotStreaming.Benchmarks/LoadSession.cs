@@ -13,6 +13,9 @@ internal sealed class LoadSession : IAsyncDisposable
     // and see whether the server closed them.
     private static readonly TimeSpan s_stallCheckTimeout = TimeSpan.FromSeconds(5);
 
+    private const int WarmUpMessages = 10;
+    private const double WarmUpRate = 20;
+
     private readonly BenchOptions _options;
     private readonly ServerProcess _server;
     private readonly Publisher _publisher;
@@ -89,6 +92,17 @@ internal sealed class LoadSession : IAsyncDisposable
         {
             await Task.Delay(100);
         }
+
+        if (await _publisher.SubscriberCountAsync(RedisConnection!) == 0)
+        {
+            Console.WriteLine($"WARNING: nobody subscribes to Redis channel timeline:{Stream}; expect no deliveries.");
+        }
+
+        // Warm-up: a few statuses at a gentle rate get both processes' receive and send paths jitted and
+        // pooled buffers allocated; every window counts deliveries from its own start, so these never count.
+        var warmUp = await RunWindowAsync("warm-up", WarmUpMessages, WarmUpRate, progressEvery: null);
+        Recorder.Reset();
+        Console.WriteLine($"warm-up: {warmUp.Delivered}/{warmUp.Expected} delivered");
     }
 
     /// <summary>Needed for the PUBSUB NUMSUB check; set by the caller.</summary>
@@ -150,7 +164,10 @@ internal sealed class LoadSession : IAsyncDisposable
             ConnectSeconds = _connectSeconds,
             StalledClients = _clients.Count(c => c.Stalled && c.Connected),
             HealthyDisconnected = healthy.Count(c => c.Disconnected is not null),
+            DisconnectReasons = [.. healthy.Where(c => c.Disconnected is not null).GroupBy(c => $"{c.Transport}: {c.Disconnected}")
+                .OrderByDescending(g => g.Count()).Take(3).Select(g => $"{g.Count()} x {g.Key}")],
             Published = published.Total,
+            OfferedBytesPerClient = _publisher.PublishedBytes,
             TargetRate = rate,
             PublishSeconds = publishSeconds,
             Delivered = delivered,

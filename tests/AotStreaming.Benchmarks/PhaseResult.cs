@@ -25,7 +25,13 @@ internal sealed class PhaseResult
     /// <summary>Healthy clients whose stream ended during the window.</summary>
     public int HealthyDisconnected { get; init; }
 
+    /// <summary>The commonest reasons reading clients' streams ended, with counts.</summary>
+    public IReadOnlyList<string> DisconnectReasons { get; init; } = [];
+
     public long Published { get; init; }
+
+    /// <summary>Total size of the session's published envelopes, warm-up included: what a stalled client was offered.</summary>
+    public long OfferedBytesPerClient { get; init; }
 
     public double TargetRate { get; init; }
 

@@ -16,6 +16,7 @@ internal sealed class Publisher
     private readonly string _padding;
     private readonly long[] _publishedByAuthor = new long[BenchDatabase.AuthorCount + 1];
     private long _nextId = 1;
+    private long _publishedBytes;
 
     public Publisher(IConnectionMultiplexer redis, string channel, int padBytes)
     {
@@ -26,6 +27,9 @@ internal sealed class Publisher
 
     /// <summary>Statuses published so far.</summary>
     public long Published => _nextId - 1;
+
+    /// <summary>Bytes of all envelopes published so far: roughly what each subscriber is offered.</summary>
+    public long PublishedBytes => Interlocked.Read(ref _publishedBytes);
 
     /// <summary>When set, statuses rotate over authors 1..4 (the filtered scenario); otherwise author 1 only.</summary>
     public bool RotateAuthors { get; init; }
@@ -61,7 +65,9 @@ internal sealed class Publisher
             Interlocked.Increment(ref _publishedByAuthor[author]);
             // Fire and forget: the timestamp is taken before the command is queued, so Redis and the
             // server are both inside the measured latency, and a slow reply never delays the next tick.
-            await _subscriber.PublishAsync(_channel, Envelope(id, author, Stopwatch.GetTimestamp()), CommandFlags.FireAndForget);
+            var envelope = Envelope(id, author, Stopwatch.GetTimestamp());
+            Interlocked.Add(ref _publishedBytes, envelope.Length);
+            await _subscriber.PublishAsync(_channel, envelope, CommandFlags.FireAndForget);
         }
     }
 

@@ -28,11 +28,21 @@ internal static class Report
         if (r.StalledClients > 0)
         {
             Console.WriteLine($"stalled        {r.StalledClosedByServer}/{r.StalledClients} closed by the server, {r.StalledStillOpen} still open");
+            var kernelBytes = KernelSendBufferMaxBytes();
+            if (r.StalledStillOpen > 0 && r.OfferedBytesPerClient < kernelBytes)
+            {
+                Console.WriteLine(string.Create(c,
+                    $"               each stalled client was offered only {r.OfferedBytesPerClient / 1024.0:0} KB; the server's socket send buffer alone may absorb up to {kernelBytes / MiB:0.#} MB (tcp_wmem max), so keeping them is not a failure. Offer more, e.g. --pad 2000 --messages 2000."));
+            }
         }
 
         if (r.HealthyDisconnected > 0 || r.OutOfOrder > 0)
         {
             Console.WriteLine($"anomalies      {r.HealthyDisconnected} reading clients disconnected, {r.OutOfOrder} duplicate or out-of-order statuses");
+            foreach (var reason in r.DisconnectReasons)
+            {
+                Console.WriteLine($"               {reason}");
+            }
         }
 
         if (r.ServerExited)
@@ -68,6 +78,7 @@ internal static class Report
             json.WriteNumber("stalled_still_open", r.StalledStillOpen);
             json.WriteNumber("reading_clients_disconnected", r.HealthyDisconnected);
             json.WriteNumber("published", r.Published);
+            json.WriteNumber("offered_bytes_per_client", r.OfferedBytesPerClient);
             json.WriteNumber("target_rate", r.TargetRate);
             json.WriteNumber("publish_seconds", Round(r.PublishSeconds));
             json.WriteNumber("delivered", r.Delivered);
@@ -92,6 +103,20 @@ internal static class Report
         }
 
         stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Third field of /proc/sys/net/ipv4/tcp_wmem: how far Linux autotunes a socket's send buffer.</summary>
+    private static long KernelSendBufferMaxBytes()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/sys/net/ipv4/tcp_wmem").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return long.Parse(fields[2], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return 4 * 1024 * 1024;
+        }
     }
 
     private static double Round(double value) => Math.Round(value, 3);
