@@ -73,7 +73,11 @@ if ! has_arg --server && [[ ! -x out/linux-x64/aot-streaming ]]; then
   dotnet publish src/AotStreaming.Host -c Release -r linux-x64 -o out/linux-x64 --nologo -v quiet
 fi
 
-dotnet build tests/AotStreaming.Benchmarks -c Release --nologo -v quiet -clp:NoSummary
+build_log="$(mktemp)"
+if ! dotnet build tests/AotStreaming.Benchmarks -c Release --nologo >"$build_log" 2>&1; then
+  cat "$build_log" >&2; rm -f "$build_log"; exit 1
+fi
+rm -f "$build_log"
 setsid dotnet tests/AotStreaming.Benchmarks/bin/Release/net10.0/AotStreaming.Benchmarks.dll "${args[@]}" &
 tool_pid=$!
 status=0

@@ -15,6 +15,7 @@ internal sealed class LoadSession : IAsyncDisposable
 
     private const int WarmUpMessages = 10;
     private const double WarmUpRate = 20;
+    private static readonly TimeSpan s_settleTime = TimeSpan.FromMilliseconds(500);
 
     private readonly BenchOptions _options;
     private readonly ServerProcess _server;
@@ -112,7 +113,7 @@ internal sealed class LoadSession : IAsyncDisposable
     public async Task<PhaseResult> RunWindowAsync(string label, int messages, double rate, TimeSpan? progressEvery)
     {
         var healthy = _clients.Where(c => c.Connected && !c.Stalled).ToArray();
-        var deliveredBefore = healthy.Sum(c => (long)c.Delivered);
+        var deliveredBefore = healthy.Select(c => c.Delivered).ToArray();
         var matchesBefore = healthy.Sum(c => (long)c.FilterMatches);
         var outOfOrderBefore = healthy.Sum(c => (long)c.OutOfOrder);
         var publishedBefore = Snapshot();
@@ -126,28 +127,52 @@ internal sealed class LoadSession : IAsyncDisposable
         await _publisher.PublishAsync(messages, rate, _stop.Token);
         var publishSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var published = Snapshot() - publishedBefore;
-        var expected = healthy.Sum(c => ExpectedFor(c.Role, published));
+        var expectedPerClient = healthy.Select(c => ExpectedFor(c.Role, published)).ToArray();
+        var expected = expectedPerClient.Sum();
 
         // Drain: wait until every healthy client has everything, the drain timeout passes or the server dies.
         var drainDeadline = Stopwatch.GetTimestamp() + (long)(_options.DrainTimeout.TotalSeconds * Stopwatch.Frequency);
         var lastProgress = Stopwatch.GetTimestamp();
         var lastDelivered = -1L;
         long delivered;
+        var settled = false;
         while (true)
         {
-            delivered = healthy.Sum(c => (long)c.Delivered) - deliveredBefore;
+            delivered = DeliveredSince(healthy, deliveredBefore);
             if (delivered != lastDelivered)
             {
                 lastDelivered = delivered;
                 lastProgress = Stopwatch.GetTimestamp();
             }
 
-            if (delivered >= expected || Stopwatch.GetTimestamp() > drainDeadline || _server.HasExited)
+            if (Stopwatch.GetTimestamp() > drainDeadline || _server.HasExited)
             {
                 break;
             }
 
+            if (delivered >= expected)
+            {
+                // Everything expected is in; wait once more so deliveries that should not happen
+                // (a filtered status leaking through) are counted as extra rather than missed.
+                if (settled)
+                {
+                    break;
+                }
+
+                settled = true;
+                await Task.Delay(s_settleTime);
+                continue;
+            }
+
             await Task.Delay(20);
+        }
+
+        long missing = 0, extra = 0;
+        for (var i = 0; i < healthy.Length; i++)
+        {
+            var got = healthy[i].Delivered - deliveredBefore[i];
+            missing += Math.Max(0, expectedPerClient[i] - got);
+            extra += Math.Max(0, got - expectedPerClient[i]);
         }
 
         await progress.CancelAsync();
@@ -172,6 +197,8 @@ internal sealed class LoadSession : IAsyncDisposable
             PublishSeconds = publishSeconds,
             Delivered = delivered,
             Expected = expected,
+            Missing = missing,
+            Extra = extra,
             FilterMatches = healthy.Sum(c => (long)c.FilterMatches) - matchesBefore,
             FilterMatchesExpected = healthy.Where(c => c.Role == ClientRole.KeywordFilter).Sum(c => ExpectedFor(c.Role, published)),
             OutOfOrder = healthy.Sum(c => (long)c.OutOfOrder) - outOfOrderBefore,
@@ -217,6 +244,17 @@ internal sealed class LoadSession : IAsyncDisposable
         await Task.WhenAll(_receivers).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         _connections.Dispose();
         _stop.Dispose();
+    }
+
+    private static long DeliveredSince(BenchClient[] clients, int[] before)
+    {
+        long total = 0;
+        for (var i = 0; i < clients.Length; i++)
+        {
+            total += clients[i].Delivered - before[i];
+        }
+
+        return total;
     }
 
     private static bool Spread(int index, double selected, int total) =>

@@ -41,6 +41,12 @@ internal sealed class PhaseResult
 
     public long Expected { get; init; }
 
+    /// <summary>Sum over reading clients of statuses they should have had but did not get.</summary>
+    public long Missing { get; init; }
+
+    /// <summary>Sum over reading clients of statuses beyond what they should get (filtering leaks, duplicates).</summary>
+    public long Extra { get; init; }
+
     public long FilterMatches { get; init; }
 
     public long FilterMatchesExpected { get; init; }

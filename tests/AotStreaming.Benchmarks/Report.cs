@@ -16,7 +16,7 @@ internal static class Report
         Console.WriteLine($"== {r.Label} ==");
         Console.WriteLine(string.Create(c, $"clients        {r.WebSocketClients} WebSocket + {r.SseClients} SSE on '{r.Stream}' ({healthy} reading, {r.StalledClients} stalled, {r.ConnectFailures} failed to connect; connect {r.ConnectSeconds:0.0}s)"));
         Console.WriteLine(string.Create(c, $"published      {r.Published} in {r.PublishSeconds:0.00}s (target {r.TargetRate:0.#}/s, achieved {r.Published / Math.Max(r.PublishSeconds, 1e-9):0.#}/s)"));
-        Console.WriteLine(string.Create(c, $"delivered      {r.Delivered}/{r.Expected} ({Percent(r.Delivered, r.Expected)}) to reading clients, {r.DeliveriesPerSecond:0} deliveries/s"));
+        Console.WriteLine(string.Create(c, $"delivered      {r.Delivered}/{r.Expected} ({Percent(r.Delivered, r.Expected)}) to reading clients, {r.DeliveriesPerSecond:0} deliveries/s; missing {r.Missing}, unexpected {r.Extra}"));
         if (r.FilterMatchesExpected > 0)
         {
             Console.WriteLine(string.Create(c, $"filter matches {r.FilterMatches}/{r.FilterMatchesExpected} statuses arrived with a non-empty 'filtered' array"));
@@ -83,6 +83,8 @@ internal static class Report
             json.WriteNumber("publish_seconds", Round(r.PublishSeconds));
             json.WriteNumber("delivered", r.Delivered);
             json.WriteNumber("expected", r.Expected);
+            json.WriteNumber("missing", r.Missing);
+            json.WriteNumber("unexpected", r.Extra);
             json.WriteNumber("filter_matches", r.FilterMatches);
             json.WriteNumber("filter_matches_expected", r.FilterMatchesExpected);
             json.WriteNumber("out_of_order", r.OutOfOrder);
