@@ -36,12 +36,12 @@ internal static class DotEnvFile
             {
                 var quote = value[0];
                 var body = value[1..];
-                var end = body.IndexOf(quote, StringComparison.Ordinal);
+                var end = ClosingQuote(body, quote);
                 // A quoted value may span lines until its closing quote.
                 while (end < 0 && i + 1 < lines.Length)
                 {
                     body += "\n" + lines[++i];
-                    end = body.IndexOf(quote, StringComparison.Ordinal);
+                    end = ClosingQuote(body, quote);
                 }
 
                 value = end >= 0 ? body[..end] : body;
@@ -52,7 +52,9 @@ internal static class DotEnvFile
             }
             else
             {
-                var hash = value.IndexOf(" #", StringComparison.Ordinal);
+                // dotenv's unquoted value is [^#\r\n]+: a '#' anywhere starts a comment (Ruby's dotenv agrees),
+                // so `DB_PASS=ab#cd` is "ab" for Rails and the Node server alike.
+                var hash = value.IndexOf('#', StringComparison.Ordinal);
                 if (hash >= 0)
                 {
                     value = value[..hash].TrimEnd();
@@ -63,5 +65,23 @@ internal static class DotEnvFile
         }
 
         return result;
+    }
+
+    /// <summary>The closing quote, skipping backslash-escaped ones (dotenv's <c>"(?:\\"|[^"])*"</c>), or -1.</summary>
+    private static int ClosingQuote(string body, char quote)
+    {
+        for (var i = 0; i < body.Length; i++)
+        {
+            if (body[i] == '\\' && i + 1 < body.Length && body[i + 1] == quote)
+            {
+                i++;
+            }
+            else if (body[i] == quote)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

@@ -46,7 +46,7 @@ internal sealed class EnvironmentReader(IReadOnlyDictionary<string, string> vari
         return parsed;
     }
 
-    public static EnvironmentReader FromProcess(IReadOnlyDictionary<string, string>? dotEnv)
+    public static EnvironmentReader FromProcess(IReadOnlyDictionary<string, string>? dotEnv, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         if (dotEnv is not null)
@@ -60,6 +60,14 @@ internal sealed class EnvironmentReader(IReadOnlyDictionary<string, string> vari
         foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
         {
             merged[(string)e.Key] = (string?)e.Value ?? "";
+        }
+
+        if (overrides is not null)
+        {
+            foreach (var (k, v) in overrides)
+            {
+                merged[k] = v;
+            }
         }
 
         return new EnvironmentReader(merged);

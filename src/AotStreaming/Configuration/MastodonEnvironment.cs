@@ -8,7 +8,7 @@ namespace AotStreaming.Configuration;
 /// </summary>
 public static class MastodonEnvironment
 {
-    public static MastodonSettings Load(string? envFile, PostgresOptions postgres)
+    public static MastodonSettings Load(string? envFile, PostgresOptions postgres, IReadOnlyDictionary<string, string>? overrides = null)
     {
         Dictionary<string, string>? dotEnv = null;
         if (!string.IsNullOrEmpty(envFile))
@@ -21,7 +21,7 @@ public static class MastodonEnvironment
             dotEnv = DotEnvFile.Parse(File.ReadAllText(envFile));
         }
 
-        var settings = Resolve(EnvironmentReader.FromProcess(dotEnv), postgres);
+        var settings = Resolve(EnvironmentReader.FromProcess(dotEnv, overrides), postgres);
         return dotEnv is null ? settings : new MastodonSettings
         {
             Environment = settings.Environment,

@@ -7,9 +7,17 @@ internal static class PostgresEnvironment
 {
     public static string Build(EnvironmentReader env, string environment, PostgresOptions options)
     {
+        // Checked before Npgsql sees them: its setters throw ArgumentOutOfRangeException, which names neither
+        // the variable nor the value.
+        var pool = env.Int("DB_POOL", 10);
+        if (pool < 1)
+        {
+            throw new ConfigurationException($"Invalid DB_POOL environment variable: {env.Raw("DB_POOL")}");
+        }
+
         var b = new NpgsqlConnectionStringBuilder
         {
-            MaxPoolSize = env.Int("DB_POOL", 10),
+            MaxPoolSize = pool,
             // Empty on purpose, as upstream: a non-empty application_name costs PgBouncer CPU (mastodon#23958).
             ApplicationName = "",
             Timeout = options.ConnectTimeoutSeconds,
@@ -36,7 +44,10 @@ internal static class PostgresEnvironment
             }
 
             b.Host = env.NonEmpty("DB_HOST") ?? "localhost";
-            b.Port = env.Int("DB_PORT", 5432);
+            var port = env.Int("DB_PORT", 5432);
+            b.Port = port is > 0 and < 65536
+                ? port
+                : throw new ConfigurationException($"Invalid DB_PORT environment variable: {env.Raw("DB_PORT")}");
             b.Username = env.NonEmpty("DB_USER") ?? (production ? "mastodon" : System.Environment.UserName);
             if (env.NonEmpty("DB_PASS") is { } pass)
             {
@@ -45,11 +56,6 @@ internal static class PostgresEnvironment
 
             b.Database = env.NonEmpty("DB_NAME") ?? (production ? "mastodon_production" : "mastodon_development");
             ApplySslMode(b, env.NonEmpty("DB_SSLMODE"), "DB_SSLMODE");
-        }
-
-        if (b.MaxPoolSize < 1)
-        {
-            throw new ConfigurationException($"Invalid DB_POOL environment variable: {env.Raw("DB_POOL")}");
         }
 
         return b.ConnectionString;

@@ -1,0 +1,189 @@
+using System.Buffers;
+using AotStreaming.Serialization;
+
+namespace AotStreaming.Decoding;
+
+/// <summary>
+/// One decoded Redis message. Decoded once, then shared by every dispatcher and recipient: each distinct frame
+/// (transport, stream array, <c>filtered</c> value) is encoded once and cached here.
+/// </summary>
+internal sealed class StreamEvent
+{
+    private readonly Lock _cacheLock = new();
+    private byte[]? _sseFrame;
+    private byte[]? _sseFilteredEmptyFrame;
+    private FrameCacheEntry[] _wsFrames = [];
+    private StatusFacts? _facts;
+    private Exception? _factsError;
+    private string? _searchableText;
+
+    public required string Channel { get; init; }
+
+    public required string EventName { get; init; }
+
+    public required PayloadKind PayloadKind { get; init; }
+
+    /// <summary>JSON text (<see cref="PayloadKind.Json"/>), raw UTF-8 string bytes, or the bare value's text.</summary>
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp at which the Redis message was read.</summary>
+    public long ReceivedTimestamp { get; init; }
+
+    /// <summary><c>update</c> and <c>status.update</c>: the only events the public/hashtag filters look at.</summary>
+    public bool IsStatusEvent => EventName is "update" or "status.update";
+
+    /// <summary>Status facts for filtering, parsed on first use; throws the parse error for every caller.</summary>
+    public StatusFacts GetStatusFacts()
+    {
+        if (_facts is { } facts)
+        {
+            return facts;
+        }
+
+        lock (_cacheLock)
+        {
+            if (_facts is null && _factsError is null)
+            {
+                try
+                {
+                    _facts = PayloadKind == PayloadKind.Json
+                        ? StatusFacts.Parse(Payload.Span)
+                        : throw new FormatException("status payload is not an object");
+                }
+                catch (Exception ex)
+                {
+                    _factsError = ex;
+                }
+            }
+
+            return _facts ?? throw _factsError!;
+        }
+    }
+
+    /// <summary>Spoiler, content, poll options and media descriptions as plain text, computed once.</summary>
+    public string GetSearchableText(Func<ReadOnlyMemory<byte>, string> extract)
+    {
+        return _searchableText ??= extract(Payload);
+    }
+
+    /// <summary>The SSE frame; <paramref name="filtered"/> appends a <c>filtered</c> member to the payload.</summary>
+    public byte[] GetSseFrame(ReadOnlySpan<byte> filtered = default, bool cacheable = true)
+    {
+        if (filtered.IsEmpty)
+        {
+            return _sseFrame ??= EncodeSse(default);
+        }
+
+        if (cacheable && filtered.SequenceEqual("[]"u8))
+        {
+            return _sseFilteredEmptyFrame ??= EncodeSse("[]"u8);
+        }
+
+        return EncodeSse(filtered);
+    }
+
+    /// <summary>
+    /// The WebSocket frame for one stream array (for example <c>["hashtag","Foo"]</c>). Frames for
+    /// <c>filtered: []</c> and for no <c>filtered</c> are cached; a personal keyword match is not.
+    /// </summary>
+    public byte[] GetWebSocketFrame(byte[] streamArray, ReadOnlySpan<byte> filtered = default)
+    {
+        var variant = filtered.IsEmpty ? 0 : filtered.SequenceEqual("[]"u8) ? 1 : 2;
+        if (variant == 2)
+        {
+            return EncodeWebSocket(streamArray, filtered);
+        }
+
+        var frames = Volatile.Read(ref _wsFrames);
+        foreach (var entry in frames)
+        {
+            if (entry.Variant == variant && ReferenceEquals(entry.StreamArray, streamArray))
+            {
+                return entry.Frame;
+            }
+        }
+
+        lock (_cacheLock)
+        {
+            foreach (var entry in _wsFrames)
+            {
+                if (entry.Variant == variant && entry.StreamArray.AsSpan().SequenceEqual(streamArray))
+                {
+                    return entry.Frame;
+                }
+            }
+
+            var frame = EncodeWebSocket(streamArray, variant == 1 ? "[]"u8 : default);
+            // Copy-on-write so the lock-free scan above never sees a half-built array.
+            Volatile.Write(ref _wsFrames, [.. _wsFrames, new FrameCacheEntry(streamArray, variant, frame)]);
+            return frame;
+        }
+    }
+
+    private byte[] EncodeSse(ReadOnlySpan<byte> filtered)
+    {
+        var buffer = new ArrayBufferWriter<byte>(Payload.Length + EventName.Length + 32);
+        buffer.Write(SseFrames.EventPrefix);
+        buffer.Write(System.Text.Encoding.UTF8.GetBytes(EventName));
+        buffer.Write(SseFrames.DataPrefix);
+        WritePayloadText(buffer, filtered);
+        buffer.Write(SseFrames.EventEnd);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private byte[] EncodeWebSocket(byte[] streamArray, ReadOnlySpan<byte> filtered)
+    {
+        var buffer = new ArrayBufferWriter<byte>(Payload.Length + (Payload.Length / 8) + streamArray.Length + EventName.Length + 48);
+        buffer.Write(WebSocketFrames.StreamPrefix);
+        buffer.Write(streamArray);
+        buffer.Write(WebSocketFrames.EventKey);
+        JsonText.WriteString(buffer, System.Text.Encoding.UTF8.GetBytes(EventName));
+        buffer.Write(WebSocketFrames.PayloadKey);
+        if (PayloadKind == PayloadKind.Bare)
+        {
+            buffer.Write(Payload.Span);
+        }
+        else if (filtered.IsEmpty)
+        {
+            JsonText.WriteString(buffer, Payload.Span);
+        }
+        else
+        {
+            var text = new ArrayBufferWriter<byte>(Payload.Length + filtered.Length + 16);
+            WritePayloadText(text, filtered);
+            JsonText.WriteString(buffer, text.WrittenSpan);
+        }
+
+        buffer.Write("}"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The payload as clients see it. With <paramref name="filtered"/>, the member is spliced in before the
+    /// object's closing brace so the rest of the original JSON is forwarded byte for byte.
+    /// </summary>
+    private void WritePayloadText(IBufferWriter<byte> buffer, ReadOnlySpan<byte> filtered)
+    {
+        var payload = Payload.Span;
+        if (filtered.IsEmpty || PayloadKind != PayloadKind.Json)
+        {
+            buffer.Write(payload);
+            return;
+        }
+
+        var close = payload.LastIndexOf((byte)'}');
+        var body = payload[..close];
+        buffer.Write(body);
+        var open = body.IndexOf((byte)'{');
+        if (!body[(open + 1)..].Trim(" \t\r\n"u8).IsEmpty)
+        {
+            buffer.Write(","u8);
+        }
+
+        buffer.Write(WebSocketFrames.FilteredKey);
+        buffer.Write(filtered);
+        buffer.Write("}"u8);
+    }
+
+    private sealed record FrameCacheEntry(byte[] StreamArray, int Variant, byte[] Frame);
+}

@@ -1,0 +1,174 @@
+using AotStreaming.Auth;
+using AotStreaming.Diagnostics;
+using AotStreaming.Filtering;
+
+namespace AotStreaming.Delivery;
+
+/// <summary>
+/// One client (WebSocket or SSE): its outbox and the single writer loop that drains it. Everything that wants to
+/// send (dispatchers, heartbeats, error frames) enqueues; only the writer loop touches the socket, so sends never
+/// overlap and a slow socket costs only its own loop.
+/// </summary>
+internal abstract class ClientConnection
+{
+    private static long s_nextId;
+
+    private readonly CancellationTokenSource _writeTimeout = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly TimeSpan _writeTimeoutSpan;
+    private readonly TimeSpan _closeGrace;
+    private int _closeRequested;
+    private DisconnectReason _reason = DisconnectReason.ClientClosed;
+
+    protected ClientConnection(Transport transport, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
+    {
+        Id = Interlocked.Increment(ref s_nextId);
+        Transport = transport;
+        User = user;
+        Metrics = metrics;
+        Outbox = new Outbox(options.OutboxCapacity, options.OutboxMaxBytes);
+        _writeTimeoutSpan = TimeSpan.FromSeconds(options.WriteTimeoutSeconds);
+        _closeGrace = TimeSpan.FromSeconds(options.CloseGraceSeconds);
+    }
+
+    public long Id { get; }
+
+    public Transport Transport { get; }
+
+    public AuthenticatedUser User { get; }
+
+    public Outbox Outbox { get; }
+
+    /// <summary>The dispatcher that owns this connection's subscriptions; set once when attached.</summary>
+    public int DispatcherIndex { get; set; }
+
+    /// <summary>Keyword filters, loaded on the first filterable status; reset to null by <c>filters_changed</c>.</summary>
+    public KeywordFilterSet? Filters { get; set; }
+
+    /// <summary>Bumped by <c>filters_changed</c> so a load that raced with it is not kept.</summary>
+    public int FiltersGeneration;
+
+    public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
+
+    public DisconnectReason Reason => _reason;
+
+    protected StreamingMetrics Metrics { get; }
+
+    /// <summary>Cancelled when the transport must be torn down at once (stuck write, shutdown grace over).</summary>
+    protected CancellationToken AbortToken => _abort.Token;
+
+    /// <summary>Queues a frame; a full outbox closes the connection as slow and answers false.</summary>
+    public bool Send(byte[] frame, bool isEvent = true)
+    {
+        if (Outbox.TryEnqueue(frame, isEvent))
+        {
+            return true;
+        }
+
+        Close(DisconnectReason.Slow);
+        return false;
+    }
+
+    /// <summary>Holds this connection's place for a frame that waits on the database.</summary>
+    public PendingFrame? SendPending(int estimatedBytes)
+    {
+        var pending = new PendingFrame();
+        if (Outbox.TryEnqueue(pending, estimatedBytes))
+        {
+            return pending;
+        }
+
+        Close(DisconnectReason.Slow);
+        return null;
+    }
+
+    /// <summary>
+    /// Asks the writer loop to close. Never blocks, so a dispatcher may call it. The first reason wins. A writer
+    /// stuck in a send gets <see cref="DeliveryOptions.CloseGraceSeconds"/> before the socket is aborted.
+    /// </summary>
+    public void Close(DisconnectReason reason)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+
+        _reason = reason;
+        Outbox.Complete();
+        _abort.CancelAfter(_closeGrace);
+    }
+
+    /// <summary>Aborts the transport now (the peer is gone or shutdown time is over).</summary>
+    public void Abort()
+    {
+        Close(DisconnectReason.ClientClosed);
+        _abort.Cancel();
+    }
+
+    public async Task RunWriterAsync()
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_writeTimeout.Token, _abort.Token);
+        var token = linked.Token;
+        try
+        {
+            while (await Outbox.WaitToReadAsync(token))
+            {
+                _writeTimeout.CancelAfter(_writeTimeoutSpan);
+                var wrote = false;
+                while (!IsClosing && Outbox.TryDequeue(out var item))
+                {
+                    var frame = item.Frame ?? await item.Pending!.Result.WaitAsync(token);
+                    if (frame is null)
+                    {
+                        continue;
+                    }
+
+                    await WriteFrameAsync(frame, token);
+                    if (item.IsEvent)
+                    {
+                        Metrics.CountSent(Transport);
+                    }
+
+                    wrote = true;
+                }
+
+                if (wrote)
+                {
+                    await FlushAsync(token);
+                }
+
+                if (!_writeTimeout.TryReset())
+                {
+                    throw new OperationCanceledException(_writeTimeout.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_writeTimeout.IsCancellationRequested && !IsClosing)
+        {
+            Close(DisconnectReason.WriteTimeout);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A write to a socket the peer already closed or reset: a normal end, not an error.
+            Close(DisconnectReason.ClientClosed);
+        }
+
+        try
+        {
+            await CloseTransportAsync(_reason, _abort.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            AbortTransport();
+        }
+    }
+
+    protected abstract ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken);
+
+    protected abstract ValueTask FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>Ends the transport the way <paramref name="reason"/> asks (close frame, end of response, abort).</summary>
+    protected abstract Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken);
+
+    protected abstract void AbortTransport();
+}

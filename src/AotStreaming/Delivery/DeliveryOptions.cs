@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Options;
+
+namespace AotStreaming.Delivery;
+
+/// <summary>Per-socket limits that keep one slow client from costing the server memory or time.</summary>
+public sealed class DeliveryOptions
+{
+    public const string SectionName = "Streaming:Delivery";
+
+    /// <summary>
+    /// Frames queued for one socket before it is closed as a slow consumer. 1024 is minutes of a busy federated
+    /// timeline (tens of statuses a second at peak) and more than any burst a reading client accumulates.
+    /// </summary>
+    public int OutboxCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes queued for one socket before it is closed as slow; 0 disables the byte limit. 4 MiB is about a
+    /// thousand average statuses; centrifuge uses 1 MiB for smaller messages. At 10,000 sockets the worst case is
+    /// bounded, and healthy clients hold almost nothing.
+    /// </summary>
+    public long OutboxMaxBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Seconds a batch may take to reach the socket before the client is dropped (write timeout).</summary>
+    public double WriteTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Seconds between SSE <c>:thump</c> comments; Mastodon's server uses 15 s.</summary>
+    public double SseHeartbeatSeconds { get; set; } = 15;
+
+    /// <summary>Seconds between WebSocket pings; Mastodon's server uses 30 s.</summary>
+    public double WebSocketPingSeconds { get; set; } = 30;
+
+    /// <summary>Seconds to wait for a pong before the socket is terminated; upstream terminates on the next tick (30 s).</summary>
+    public double WebSocketPongTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Seconds a closing socket gets to take its close frame before it is aborted.</summary>
+    public double CloseGraceSeconds { get; set; } = 2;
+}
+
+internal sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DeliveryOptions options)
+    {
+        var errors = new List<string>();
+        if (options.OutboxCapacity is < 1 or > 1_000_000)
+        {
+            errors.Add($"{DeliveryOptions.SectionName}:OutboxCapacity must be 1..1000000 (was {options.OutboxCapacity}).");
+        }
+
+        if (options.OutboxMaxBytes < 0)
+        {
+            errors.Add($"{DeliveryOptions.SectionName}:OutboxMaxBytes must be 0 (no limit) or positive (was {options.OutboxMaxBytes}).");
+        }
+
+        foreach (var (key, value) in new[]
+        {
+            ("WriteTimeoutSeconds", options.WriteTimeoutSeconds), ("SseHeartbeatSeconds", options.SseHeartbeatSeconds),
+            ("WebSocketPingSeconds", options.WebSocketPingSeconds), ("WebSocketPongTimeoutSeconds", options.WebSocketPongTimeoutSeconds),
+            ("CloseGraceSeconds", options.CloseGraceSeconds),
+        })
+        {
+            if (!(value > 0) || value > 86_400)
+            {
+                errors.Add($"{DeliveryOptions.SectionName}:{key} must be > 0 and <= 86400 seconds (was {value}).");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

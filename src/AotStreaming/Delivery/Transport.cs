@@ -1,0 +1,7 @@
+namespace AotStreaming.Delivery;
+
+internal enum Transport
+{
+    WebSocket,
+    EventSource,
+}

@@ -1,0 +1,64 @@
+using System.Net.WebSockets;
+using AotStreaming.Auth;
+using AotStreaming.Diagnostics;
+
+namespace AotStreaming.Delivery;
+
+/// <summary>A WebSocket client: text frames out, close codes by <see cref="DisconnectReason"/>.</summary>
+internal sealed class WebSocketClient(WebSocket socket, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
+    : ClientConnection(Transport.WebSocket, user, options, metrics)
+{
+    private WebSocketCloseStatus? _closeStatus;
+    private string? _closeDescription;
+
+    public WebSocket Socket => socket;
+
+    /// <summary>Closes with a specific code and reason (binary frame, oversized message, limits).</summary>
+    public void Close(DisconnectReason reason, WebSocketCloseStatus status, string description)
+    {
+        if (!IsClosing)
+        {
+            _closeStatus = status;
+            _closeDescription = description;
+        }
+
+        Close(reason);
+    }
+
+    protected override ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken) =>
+        socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    protected override ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    protected override Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return Task.CompletedTask;
+        }
+
+        var (status, description) = _closeStatus is { } explicitStatus
+            ? (explicitStatus, _closeDescription)
+            : reason switch
+            {
+                // An empty close frame, as ws.close() sends upstream: clients see 1005 (reference §3.5).
+                DisconnectReason.Kill => (WebSocketCloseStatus.Empty, null),
+                // 1013 "Try Again Later": the client may reconnect and backfill through REST.
+                DisconnectReason.Slow => ((WebSocketCloseStatus)1013, "Client is too slow"),
+                DisconnectReason.WriteTimeout => ((WebSocketCloseStatus)1013, "Write timeout"),
+                DisconnectReason.Shutdown => (WebSocketCloseStatus.EndpointUnavailable, "Server shutting down"),
+                DisconnectReason.Limit => (WebSocketCloseStatus.PolicyViolation, "Limit exceeded"),
+                _ => (WebSocketCloseStatus.NormalClosure, (string?)null),
+            };
+
+        if (reason == DisconnectReason.PingTimeout || (reason == DisconnectReason.ClientClosed && socket.State == WebSocketState.Open))
+        {
+            AbortTransport();
+            return Task.CompletedTask;
+        }
+
+        return socket.CloseOutputAsync(status, description, cancellationToken);
+    }
+
+    protected override void AbortTransport() => socket.Abort();
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text;
+using AotStreaming.Delivery;
+using AotStreaming.Dispatch;
+using AotStreaming.Ingress;
+using AotStreaming.Postgres;
+using AotStreaming.Routing;
+using Microsoft.AspNetCore.Http;
+
+namespace AotStreaming.Diagnostics;
+
+/// <summary>
+/// <c>GET /metrics</c> in Prometheus text format 0.0.4 (reference §9): upstream's series with their exact names,
+/// types and help texts, then <c>process_*</c>, then ours (<c>aot_streaming_*</c>). Hand-written because the
+/// format is small and this keeps the binary free of a metrics library's reflection.
+/// </summary>
+internal sealed class PrometheusEndpoint(
+    StreamingMetrics metrics,
+    ConnectionRegistry registry,
+    RedisEventSource redis,
+    DispatcherPool dispatchers,
+    SubscriptionIndex index,
+    PostgresPoolStatistics poolStatistics)
+{
+    private static readonly string[] s_types = ["websocket", "eventsource"];
+
+    public async Task WriteAsync(HttpContext context)
+    {
+        var text = Render();
+        var bytes = Encoding.UTF8.GetBytes(text);
+        context.Response.StatusCode = 200;
+        context.Response.Headers.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        context.Response.Headers.CacheControl = "private, no-store";
+        context.Response.ContentLength = bytes.Length;
+        await context.Response.Body.WriteAsync(bytes);
+    }
+
+    internal string Render()
+    {
+        var b = new StringBuilder(8192);
+        Header(b, "connected_clients", "gauge", "The number of clients connected to the streaming server");
+        for (var t = 0; t < 2; t++)
+        {
+            Line(b, "connected_clients", $"type=\"{s_types[t]}\"", metrics.ConnectedClients((Transport)t));
+        }
+
+        Header(b, "connected_channels", "gauge", "The number of channels the streaming server is streaming to");
+        for (var t = 0; t < 2; t++)
+        {
+            for (var c = 0; c < StreamingMetrics.ChannelNames.Length; c++)
+            {
+                Line(b, "connected_channels", $"type=\"{s_types[t]}\",channel=\"{StreamingMetrics.ChannelNames[c]}\"", metrics.ConnectedChannels((Transport)t, c));
+            }
+        }
+
+        Header(b, "redis_subscriptions", "gauge", "The number of Redis channels the streaming server is subscribed to");
+        Line(b, "redis_subscriptions", null, metrics.RedisSubscriptions);
+        Header(b, "redis_messages_received_total", "counter", "The total number of messages the streaming server has received from redis subscriptions");
+        Line(b, "redis_messages_received_total", null, metrics.RedisMessagesReceived.Value);
+        Header(b, "messages_sent_total", "counter", "The total number of messages the streaming server sent to clients per connection type");
+        for (var t = 0; t < 2; t++)
+        {
+            Line(b, "messages_sent_total", $"type=\"{s_types[t]}\"", metrics.MessagesSent((Transport)t));
+        }
+
+        var pool = poolStatistics.Read();
+        Header(b, "pg_pool_total_connections", "gauge", "The total number of clients existing within the pool");
+        Line(b, "pg_pool_total_connections", null, pool.Idle + pool.Used);
+        Header(b, "pg_pool_idle_connections", "gauge", "The number of clients which are not checked out but are currently idle in the pool");
+        Line(b, "pg_pool_idle_connections", null, pool.Idle);
+        Header(b, "pg_pool_waiting_queries", "gauge", "The number of queued requests waiting on a client when all clients are checked out");
+        Line(b, "pg_pool_waiting_queries", null, pool.Pending);
+
+        ProcessMetrics.Write(b);
+
+        Header(b, "aot_streaming_redis_connected", "gauge", "1 while the Redis subscriber connection is up");
+        Line(b, "aot_streaming_redis_connected", null, metrics.RedisConnected ? 1 : 0);
+        Header(b, "aot_streaming_redis_channels", "gauge", "Redis channels with at least one local subscriber");
+        Line(b, "aot_streaming_redis_channels", null, index.ChannelCount);
+        Header(b, "aot_streaming_ingress_queue_depth", "gauge", "Redis messages waiting for the router");
+        Line(b, "aot_streaming_ingress_queue_depth", null, redis.Events.Count);
+        Header(b, "aot_streaming_ingress_dropped_total", "counter", "Redis messages shed because the ingress queue was full");
+        Line(b, "aot_streaming_ingress_dropped_total", null, metrics.IngressDropped.Value);
+        Header(b, "aot_streaming_redis_malformed_total", "counter", "Redis messages that were not valid JSON and were skipped");
+        Line(b, "aot_streaming_redis_malformed_total", null, metrics.MalformedRedisMessages.Value);
+        Header(b, "aot_streaming_dispatcher_queue_depth", "gauge", "Commands waiting in dispatcher inboxes");
+        Line(b, "aot_streaming_dispatcher_queue_depth", null, dispatchers.TotalQueueDepth());
+        var (frames, bytes) = registry.QueuedTotals();
+        Header(b, "aot_streaming_outbox_frames", "gauge", "Frames queued in all client outboxes");
+        Line(b, "aot_streaming_outbox_frames", null, frames);
+        Header(b, "aot_streaming_outbox_bytes", "gauge", "Bytes queued in all client outboxes");
+        Line(b, "aot_streaming_outbox_bytes", null, bytes);
+        Header(b, "aot_streaming_disconnects_total", "counter", "Closed client connections by reason");
+        foreach (var reason in Enum.GetValues<DisconnectReason>())
+        {
+            Line(b, "aot_streaming_disconnects_total", $"reason=\"{ReasonLabel(reason)}\"", metrics.Disconnects(reason));
+        }
+
+        Header(b, "aot_streaming_rejected_connections_total", "counter", "Connections refused by a connection limit");
+        Line(b, "aot_streaming_rejected_connections_total", null, metrics.RejectedConnections.Value);
+        Header(b, "aot_streaming_rejected_subscriptions_total", "counter", "Client messages refused by a subscription, size or rate limit");
+        Line(b, "aot_streaming_rejected_subscriptions_total", null, metrics.RejectedSubscriptions.Value);
+        Header(b, "aot_streaming_filter_queries_total", "counter", "Database queries run by public and hashtag filtering");
+        Line(b, "aot_streaming_filter_queries_total", null, metrics.FilterQueries.Value);
+        Header(b, "aot_streaming_filter_failures_total", "counter", "Statuses dropped because a filter query failed (fail closed)");
+        Line(b, "aot_streaming_filter_failures_total", null, metrics.FilterQueryFailures.Value);
+        WriteHistogram(b, "aot_streaming_db_query_duration_seconds", "Duration of database queries", metrics.QueryDuration);
+        return b.ToString();
+    }
+
+    internal static string ReasonLabel(DisconnectReason reason) => reason switch
+    {
+        DisconnectReason.ClientClosed => "client",
+        DisconnectReason.Slow => "slow",
+        DisconnectReason.WriteTimeout => "write_timeout",
+        DisconnectReason.Kill => "kill",
+        DisconnectReason.Shutdown => "shutdown",
+        DisconnectReason.Limit => "limit",
+        DisconnectReason.ProtocolError => "protocol_error",
+        DisconnectReason.PingTimeout => "ping_timeout",
+        _ => "other",
+    };
+
+    internal static void Header(StringBuilder b, string name, string type, string help) =>
+        b.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+         .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    internal static void Line(StringBuilder b, string name, string? labels, double value)
+    {
+        b.Append(name);
+        if (labels is not null)
+        {
+            b.Append('{').Append(labels).Append('}');
+        }
+
+        b.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    internal static void WriteHistogram(StringBuilder b, string name, string help, Histogram histogram)
+    {
+        Header(b, name, "histogram", help);
+        for (var i = 0; i < histogram.UpperBounds.Count; i++)
+        {
+            Line(b, name + "_bucket", $"le=\"{histogram.UpperBounds[i].ToString(CultureInfo.InvariantCulture)}\"", histogram.CumulativeCount(i));
+        }
+
+        Line(b, name + "_bucket", "le=\"+Inf\"", histogram.CumulativeCount(histogram.UpperBounds.Count));
+        Line(b, name + "_sum", null, histogram.Sum);
+        Line(b, name + "_count", null, histogram.Count);
+    }
+}

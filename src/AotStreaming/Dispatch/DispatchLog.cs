@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+using ZLogger;
+
+namespace AotStreaming.Dispatch;
+
+internal static partial class DispatchLog
+{
+    [ZLoggerMessage(301, LogLevel.Error, "Dispatcher {dispatcher} failed to handle a command")]
+    public static partial void DispatchFailed(this ILogger logger, Exception exception, int dispatcher);
+
+    [ZLoggerMessage(302, LogLevel.Warning, "Skipped a status on {channel} that filtering cannot read: {reason}")]
+    public static partial void UnfilterableStatus(this ILogger logger, string channel, string reason);
+}

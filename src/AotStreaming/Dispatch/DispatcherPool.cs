@@ -1,0 +1,79 @@
+using AotStreaming.Delivery;
+using AotStreaming.Filtering;
+using AotStreaming.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AotStreaming.Dispatch;
+
+/// <summary>
+/// The fixed set of dispatchers. Connections are assigned round-robin when accepted (as Kestrel assigns sockets
+/// to its I/O queues); a connection's subscriptions all live on its dispatcher, which keeps its events in order.
+/// </summary>
+internal sealed class DispatcherPool
+{
+    private readonly Dispatcher[] _dispatchers;
+    private readonly Task[] _loops;
+    private int _next = -1;
+
+    public DispatcherPool(IOptions<DispatchOptions> options, StatusFilterStage filters, ILogger<Dispatcher> logger)
+    {
+        var count = options.Value.EffectiveDispatcherCount;
+        _dispatchers = new Dispatcher[count];
+        for (var i = 0; i < count; i++)
+        {
+            _dispatchers[i] = new Dispatcher(i, options.Value.DispatcherInboxCapacity, filters, logger);
+        }
+
+        _loops = Array.ConvertAll(_dispatchers, d => Task.Run(d.RunAsync));
+    }
+
+    public int Count => _dispatchers.Length;
+
+    public Dispatcher this[int index] => _dispatchers[index];
+
+    public int Assign() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_dispatchers.Length);
+
+    /// <summary>Adds a subscription: first to the dispatcher's own index, then to the router's view.</summary>
+    public async ValueTask AddAsync(Subscription subscription, SubscriptionIndex index)
+    {
+        var dispatcher = subscription.Connection.DispatcherIndex;
+        await _dispatchers[dispatcher].PostAsync(DispatcherCommand.Add(subscription));
+        foreach (var channel in subscription.RedisChannels)
+        {
+            index.Acquire(channel, dispatcher, presence: !subscription.IsSystem);
+        }
+    }
+
+    public async ValueTask RemoveAsync(Subscription subscription, SubscriptionIndex index)
+    {
+        var dispatcher = subscription.Connection.DispatcherIndex;
+        foreach (var channel in subscription.RedisChannels)
+        {
+            index.Release(channel, dispatcher, presence: !subscription.IsSystem);
+        }
+
+        await _dispatchers[dispatcher].PostAsync(DispatcherCommand.Remove(subscription));
+    }
+
+    public int TotalQueueDepth()
+    {
+        var total = 0;
+        foreach (var dispatcher in _dispatchers)
+        {
+            total += dispatcher.QueueDepth;
+        }
+
+        return total;
+    }
+
+    public async Task StopAsync()
+    {
+        foreach (var dispatcher in _dispatchers)
+        {
+            dispatcher.Complete();
+        }
+
+        await Task.WhenAll(_loops);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using AotStreaming.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace AotStreaming.Endpoints;
+
+/// <summary>Total and per-address connection limits (<see cref="LimitsOptions"/>).</summary>
+internal sealed class ConnectionLimiter(IOptions<LimitsOptions> options, ClientAddress addresses, StreamingMetrics metrics)
+{
+    private const string AddressKey = "aot-streaming.client-address";
+    private readonly ConcurrentDictionary<string, int> _perAddress = new(StringComparer.Ordinal);
+    private int _total;
+
+    /// <summary>Null when admitted (call <see cref="Leave"/> later); otherwise the refusal text.</summary>
+    public string? TryEnter(HttpContext context)
+    {
+        var limits = options.Value;
+        var address = addresses.Of(context);
+        if (limits.MaxConnections > 0 && Interlocked.Increment(ref _total) > limits.MaxConnections)
+        {
+            Interlocked.Decrement(ref _total);
+            metrics.RejectedConnections.Increment();
+            return "Too many connections";
+        }
+
+        if (limits.MaxConnections <= 0)
+        {
+            Interlocked.Increment(ref _total);
+        }
+
+        var count = _perAddress.AddOrUpdate(address, 1, static (_, c) => c + 1);
+        if (limits.MaxConnectionsPerAddress > 0 && count > limits.MaxConnectionsPerAddress)
+        {
+            Release(address);
+            metrics.RejectedConnections.Increment();
+            return "Too many connections from this address";
+        }
+
+        context.Items[AddressKey] = address;
+        return null;
+    }
+
+    public void Leave(HttpContext context)
+    {
+        if (context.Items[AddressKey] is string address)
+        {
+            Release(address);
+        }
+    }
+
+    private void Release(string address)
+    {
+        Interlocked.Decrement(ref _total);
+        if (_perAddress.AddOrUpdate(address, 0, static (_, c) => c - 1) <= 0)
+        {
+            _perAddress.TryRemove(new KeyValuePair<string, int>(address, 0));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Buffers;
+using AotStreaming.Auth;
+using AotStreaming.Delivery;
+using AotStreaming.Diagnostics;
+using AotStreaming.Dispatch;
+using AotStreaming.Routing;
+using AotStreaming.Serialization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AotStreaming.Endpoints;
+
+/// <summary>The nine SSE paths (reference §2.2, §2.3, §2.5), in upstream's processing order.</summary>
+internal sealed class ServerSentEventsEndpoint(
+    TokenAuthenticator authenticator,
+    ChannelResolver resolver,
+    DispatcherPool dispatchers,
+    SubscriptionIndex index,
+    ConnectionRegistry registry,
+    ConnectionLimiter limiter,
+    StreamingMetrics metrics,
+    IOptions<DeliveryOptions> deliveryOptions,
+    ILogger<ServerSentEventsEndpoint> logger)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var onlyMedia = request.Query["only_media"] is { Count: > 0 } media && (media.Count > 1 || QueryTruthiness.IsTruthy(media[0]));
+        var channelName = ChannelResolver.ChannelForPath(request.Path.Value ?? "", onlyMedia);
+        if (channelName is null)
+        {
+            await HttpResponses.JsonErrorAsync(context, 400, "Unknown channel requested");
+            return;
+        }
+
+        SseClient connection;
+        Subscription subscription;
+        try
+        {
+            var user = await authenticator.AuthenticateAsync(request, context.RequestAborted);
+            if (!user.CanRead(channelName))
+            {
+                throw StreamingRequestException.MissingScopes();
+            }
+
+            connection = new SseClient(context, user, deliveryOptions.Value, metrics);
+            var parameters = new StreamParameters(QueryParameter(request, "tag"), QueryParameter(request, "list"));
+            subscription = await resolver.ResolveAsync(connection, channelName, parameters, context.RequestAborted);
+        }
+        catch (StreamingRequestException ex)
+        {
+            logger.RequestRejected(context.TraceIdentifier, ex.Status, ex.Message);
+            await HttpResponses.JsonErrorAsync(context, ex.Status, ex.Message);
+            return;
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            logger.RequestFailed(context.TraceIdentifier, ex.GetType().Name, ex.Message);
+            await HttpResponses.JsonErrorAsync(context, 500, StreamingRequestException.Unexpected);
+            return;
+        }
+
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        if (limiter.TryEnter(context) is { } refusal)
+        {
+            await HttpResponses.JsonErrorAsync(context, 429, refusal);
+            return;
+        }
+
+        try
+        {
+            await StreamAsync(context, connection, subscription);
+        }
+        finally
+        {
+            limiter.Leave(context);
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, SseClient connection, Subscription subscription)
+    {
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.Headers.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "private, no-store";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        response.BodyWriter.Write(SseFrames.Preface);
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+
+        connection.DispatcherIndex = dispatchers.Assign();
+        var subscriptions = new SubscriptionSet(dispatchers, index, metrics);
+        registry.Add(connection);
+        metrics.ClientConnected(Transport.EventSource, 1);
+        logger.ClientConnected(connection.Id, "eventsource", connection.User.AccountId, subscription.ChannelName);
+        using var aborted = context.RequestAborted.Register(static state => ((ClientConnection)state!).Abort(), connection);
+        try
+        {
+            await subscriptions.AddAsync(ChannelResolver.System(connection));
+            await subscriptions.AddAsync(subscription);
+            await connection.RunWriterAsync();
+        }
+        finally
+        {
+            await subscriptions.RemoveAllAsync();
+            registry.Remove(connection);
+            metrics.ClientConnected(Transport.EventSource, -1);
+            metrics.Disconnected(connection.Reason);
+            if (connection.Reason is DisconnectReason.Slow or DisconnectReason.WriteTimeout)
+            {
+                logger.ClientDropped(connection.Id, "eventsource", connection.Reason.ToString(), connection.Outbox.Frames, connection.Outbox.Bytes);
+            }
+            else
+            {
+                logger.ClientDisconnected(connection.Id, "eventsource", connection.Reason.ToString());
+            }
+        }
+    }
+
+    private static ParameterValue QueryParameter(HttpRequest request, string name)
+    {
+        var values = request.Query[name];
+        return values.Count switch
+        {
+            0 => ParameterValue.Absent,
+            // A repeated parameter is an array upstream: not a string.
+            > 1 => new ParameterValue(ParameterKind.Other, null, null),
+            _ => ParameterValue.FromString(values[0]),
+        };
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net.WebSockets;
+using AotStreaming.Auth;
+using AotStreaming.Delivery;
+using AotStreaming.Diagnostics;
+using AotStreaming.Dispatch;
+using AotStreaming.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AotStreaming.Endpoints;
+
+/// <summary>
+/// Any request with an <c>Upgrade</c> header, on any path (reference §3.1): authenticate before the handshake,
+/// reject with <c>X-Error-Message</c>, echo the first offered subprotocol, then run the session.
+/// </summary>
+internal sealed class WebSocketEndpoint(
+    TokenAuthenticator authenticator,
+    ChannelResolver resolver,
+    DispatcherPool dispatchers,
+    SubscriptionIndex index,
+    ConnectionRegistry registry,
+    ConnectionLimiter limiter,
+    StreamingMetrics metrics,
+    IOptions<DeliveryOptions> deliveryOptions,
+    IOptions<LimitsOptions> limitsOptions,
+    ILogger<WebSocketEndpoint> logger)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        AuthenticatedUser user;
+        try
+        {
+            user = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
+        }
+        catch (StreamingRequestException ex)
+        {
+            logger.RequestRejected(context.TraceIdentifier, ex.Status, ex.Message);
+            await HttpResponses.RejectUpgrade(context, ex.Status, ex.Message);
+            return;
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            logger.RequestFailed(context.TraceIdentifier, ex.GetType().Name, ex.Message);
+            await HttpResponses.RejectUpgrade(context, 500, StreamingRequestException.Unexpected);
+            return;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = HttpMethods.IsGet(context.Request.Method) ? 400 : 405;
+            return;
+        }
+
+        if (limiter.TryEnter(context) is { } refusal)
+        {
+            await HttpResponses.RejectUpgrade(context, 429, refusal);
+            return;
+        }
+
+        try
+        {
+            var offered = context.WebSockets.WebSocketRequestedProtocols;
+            var delivery = deliveryOptions.Value;
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = offered.Count > 0 ? offered[0] : null,
+                KeepAliveInterval = TimeSpan.FromSeconds(delivery.WebSocketPingSeconds),
+                KeepAliveTimeout = TimeSpan.FromSeconds(delivery.WebSocketPongTimeoutSeconds),
+            });
+            var connection = new WebSocketClient(socket, user, delivery, metrics) { DispatcherIndex = dispatchers.Assign() };
+            var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, logger);
+            registry.Add(connection);
+            metrics.ClientConnected(Transport.WebSocket, 1);
+            logger.ClientConnected(connection.Id, "websocket", user.AccountId, context.Request.Query["stream"].ToString());
+            try
+            {
+                await session.RunAsync(context.Request.Query, context.RequestAborted);
+            }
+            finally
+            {
+                registry.Remove(connection);
+                metrics.ClientConnected(Transport.WebSocket, -1);
+                metrics.Disconnected(connection.Reason);
+                if (connection.Reason is DisconnectReason.Slow or DisconnectReason.WriteTimeout)
+                {
+                    logger.ClientDropped(connection.Id, "websocket", connection.Reason.ToString(), connection.Outbox.Frames, connection.Outbox.Bytes);
+                }
+                else
+                {
+                    logger.ClientDisconnected(connection.Id, "websocket", connection.Reason.ToString());
+                }
+            }
+        }
+        finally
+        {
+            limiter.Leave(context);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using AotStreaming.Delivery;
+using AotStreaming.Diagnostics;
+using AotStreaming.Routing;
+using AotStreaming.Serialization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AotStreaming.Endpoints;
+
+/// <summary>
+/// One accepted WebSocket: the reader loop (client commands) beside the connection's writer loop. The reader never
+/// sends; error frames and closes go through the outbox so only the writer touches the socket.
+/// </summary>
+internal sealed class WebSocketSession(
+    WebSocketClient connection,
+    ChannelResolver resolver,
+    SubscriptionSet subscriptions,
+    StreamingMetrics metrics,
+    LimitsOptions limits,
+    ILogger logger)
+{
+    public const string BinaryNotSupported = "The mastodon streaming server does not support binary messages";
+
+    private double _tokens = limits.CommandBurst;
+    private long _lastRefill = Environment.TickCount64;
+
+    public async Task RunAsync(IQueryCollection query, CancellationToken requestAborted)
+    {
+        using var aborted = requestAborted.Register(static state => ((ClientConnection)state!).Abort(), connection);
+        var writer = connection.RunWriterAsync();
+        try
+        {
+            await subscriptions.AddAsync(ChannelResolver.System(connection));
+            if (query["stream"] is { Count: > 0 } stream && !string.IsNullOrEmpty(stream[0]))
+            {
+                // ?stream= subscribes with the whole query as parameters; only_media is ignored over WebSocket.
+                var parameters = new StreamParameters(FromQuery(query, "tag"), FromQuery(query, "list"));
+                await SubscribeAsync(stream[0]!, parameters, requestAborted);
+            }
+
+            var reading = ReadLoopAsync(requestAborted);
+            if (await Task.WhenAny(reading, writer) == writer)
+            {
+                // The server closed (kill, slow, shutdown): give the client its close grace, then cut it off.
+                await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+                connection.Socket.Abort();
+            }
+
+            await reading;
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer reset or vanished: a normal end.
+        }
+        finally
+        {
+            connection.Close(DisconnectReason.ClientClosed);
+            await subscriptions.RemoveAllAsync();
+            try
+            {
+                await writer.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                connection.Abort();
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync(CancellationToken cancellationToken)
+    {
+        var socket = connection.Socket;
+        var buffer = ArrayPool<byte>.Shared.Rent(limits.MaxMessageBytes);
+        try
+        {
+            while (!connection.IsClosing)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == limits.MaxMessageBytes)
+                    {
+                        metrics.RejectedSubscriptions.Increment();
+                        connection.Close(DisconnectReason.Limit, WebSocketCloseStatus.MessageTooBig, "Message too big");
+                        return;
+                    }
+
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, limits.MaxMessageBytes - length), cancellationToken);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        connection.Close(DisconnectReason.ClientClosed);
+                        return;
+                    }
+
+                    if (result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        connection.Close(DisconnectReason.ProtocolError, WebSocketCloseStatus.InvalidMessageType, BinaryNotSupported);
+                        return;
+                    }
+
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage);
+
+                if (ClientCommand.Parse(buffer.AsMemory(0, length)) is { } command)
+                {
+                    await HandleAsync(command, cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task HandleAsync(ClientCommand command, CancellationToken cancellationToken)
+    {
+        if (!TakeToken())
+        {
+            metrics.RejectedSubscriptions.Increment();
+            SendError("Too many requests", 429);
+            return;
+        }
+
+        if (command.Subscribe)
+        {
+            await SubscribeAsync(command.Stream, command.Parameters, cancellationToken);
+        }
+        else
+        {
+            await UnsubscribeAsync(command.Stream, command.Parameters, cancellationToken);
+        }
+    }
+
+    private async Task SubscribeAsync(string? stream, StreamParameters parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!connection.User.CanRead(stream ?? ""))
+            {
+                throw StreamingRequestException.MissingScopes();
+            }
+
+            var subscription = await resolver.ResolveAsync(connection, stream ?? "", parameters, cancellationToken);
+            if (subscriptions.Contains(subscription.Key))
+            {
+                return;
+            }
+
+            // +1: the two system channels count as one entry of the set.
+            if (subscriptions.Count >= limits.MaxSubscriptionsPerConnection + 1)
+            {
+                metrics.RejectedSubscriptions.Increment();
+                SendError("Too many subscriptions", 429);
+                return;
+            }
+
+            await subscriptions.AddAsync(subscription);
+            logger.Subscribed(connection.Id, subscription.ChannelName);
+        }
+        catch (StreamingRequestException ex)
+        {
+            SendError(ex.Message, ex.Status);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.SubscribeFailed(connection.Id, ex.GetType().Name, ex.Message);
+            SendError(StreamingRequestException.Unexpected, 500);
+        }
+    }
+
+    private async Task UnsubscribeAsync(string? stream, StreamParameters parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var subscription = await resolver.ResolveAsync(connection, stream ?? "", parameters, cancellationToken);
+            await subscriptions.RemoveAsync(subscription.Key);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            connection.Send(WebSocketFrames.Error("Error unsubscribing from channel"), isEvent: false);
+        }
+    }
+
+    private void SendError(string message, int status)
+    {
+        if (!connection.IsClosing && connection.Socket.State == WebSocketState.Open)
+        {
+            connection.Send(WebSocketFrames.Error(message, status), isEvent: false);
+        }
+    }
+
+    /// <summary>Token bucket: <see cref="LimitsOptions.CommandBurst"/> at once, <see cref="LimitsOptions.CommandsPerSecond"/> sustained.</summary>
+    private bool TakeToken()
+    {
+        var now = Environment.TickCount64;
+        _tokens = Math.Min(limits.CommandBurst, _tokens + ((now - _lastRefill) / 1000.0 * limits.CommandsPerSecond));
+        _lastRefill = now;
+        if (_tokens < 1)
+        {
+            return false;
+        }
+
+        _tokens -= 1;
+        return true;
+    }
+
+    private static ParameterValue FromQuery(IQueryCollection query, string name) =>
+        query[name] is { Count: > 0 } values ? ParameterValue.FromString(values[0]) : ParameterValue.Absent;
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using AotStreaming.Configuration;
+using AotStreaming.Endpoints;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using ZLogger;
+
+namespace AotStreaming.Hosting;
+
+/// <summary>Builds the whole server; used by the executable and, in-process, by the integration tests.</summary>
+public static class StreamingApp
+{
+    /// <summary>Environment variable naming an extra appsettings file (the package installs /etc/aot-streaming/appsettings.json).</summary>
+    public const string ConfigFileVariable = "AOT_STREAMING_CONFIG";
+
+    /// <summary>Environment variable naming Mastodon's <c>.env.production</c> (same as <c>--env-file</c>).</summary>
+    public const string EnvFileVariable = "AOT_STREAMING_ENV_FILE";
+
+    /// <summary>
+    /// Builds the server. <paramref name="environment"/> overrides process variables (tests run several servers in
+    /// one process); Mastodon's variables are resolved once, here, and a bad value throws
+    /// <see cref="ConfigurationException"/> naming it.
+    /// </summary>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // systemd starts us in "/": appsettings.json lives next to the binary.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var extraConfig = Variable(environment, ConfigFileVariable) ?? "/etc/aot-streaming/appsettings.json";
+        builder.Configuration.AddJsonFile(extraConfig, optional: true, reloadOnChange: false);
+        builder.Configuration.AddCommandLine(args);
+
+        var postgres = new PostgresOptions();
+        builder.Configuration.GetSection(PostgresOptions.SectionName).Bind(postgres);
+        var envFile = builder.Configuration["env-file"] ?? Variable(environment, EnvFileVariable) ?? builder.Configuration["Streaming:EnvFile"];
+        var settings = MastodonEnvironment.Load(envFile, postgres, environment);
+
+        ConfigureLogging(builder, settings);
+        ConfigureKestrel(builder, settings);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSystemd();
+        // AddSystemd() detects systemd through /proc/<ppid>/comm, which ProtectProc=invisible hides: fall back to
+        // NOTIFY_SOCKET so Type=notify still gets READY=1 under Mastodon's hardening (native-aot-notes pitfall 2).
+        if (!SystemdHelpers.IsSystemdService() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+        {
+            builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+
+        builder.Services.AddAotStreaming(settings);
+        var app = builder.Build();
+        var handler = app.Services.GetRequiredService<StreamingRequestHandler>();
+        app.UseWebSockets();
+        app.Run(handler.InvokeAsync);
+        return app;
+    }
+
+    private static string? Variable(IReadOnlyDictionary<string, string>? environment, string name) =>
+        environment is not null && environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, MastodonSettings settings)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(settings.LogLevel);
+        // ASP.NET Core's request logging prints URLs with their query string (?access_token=...): never enabled.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        var json = string.Equals(builder.Configuration["Streaming:Logging:Format"], "json", StringComparison.OrdinalIgnoreCase);
+        var underJournald = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
+        builder.Logging.AddZLoggerConsole(options =>
+        {
+            if (json)
+            {
+                options.UseJsonFormatter();
+                return;
+            }
+
+            options.UsePlainTextFormatter(formatter =>
+            {
+                // journald stamps every line itself; elsewhere we add the time.
+                if (underJournald)
+                {
+                    formatter.SetPrefixFormatter($"[{0:short}] ", (in MessageTemplate t, in LogInfo i) => t.Format(i.LogLevel));
+                }
+                else
+                {
+                    formatter.SetPrefixFormatter($"{0:utc-longdate} [{1:short}] ", (in MessageTemplate t, in LogInfo i) => t.Format(i.Timestamp, i.LogLevel));
+                }
+
+                formatter.SetExceptionFormatter((writer, ex) => Utf8StringInterpolation.Utf8String.Format(writer, $" {ex.GetType().Name}: {ex.Message}"));
+            });
+        });
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, MastodonSettings settings)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = null;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = null;
+            // Slow-loris: a request's headers must arrive within 15 s; 32 KiB of headers is ample for a token.
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            if (settings.SocketPath is { } socket)
+            {
+                if (File.Exists(socket))
+                {
+                    File.Delete(socket);
+                }
+
+                kestrel.ListenUnixSocket(socket);
+                return;
+            }
+
+            var address = settings.Bind switch
+            {
+                "localhost" => IPAddress.Loopback,
+                "" or "0.0.0.0" => IPAddress.Any,
+                "::" => IPAddress.IPv6Any,
+                var text when IPAddress.TryParse(text, out var ip) => ip,
+                var text => throw new ConfigurationException($"Invalid BIND environment variable: {text}"),
+            };
+            kestrel.Listen(address, settings.Port);
+        });
+    }
+}

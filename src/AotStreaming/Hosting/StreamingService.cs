@@ -1,0 +1,98 @@
+using AotStreaming.Configuration;
+using AotStreaming.Delivery;
+using AotStreaming.Dispatch;
+using AotStreaming.Ingress;
+using AotStreaming.Routing;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AotStreaming.Hosting;
+
+/// <summary>Starts the pipeline with the host and takes it down gracefully: every client is told, then let go.</summary>
+internal sealed class StreamingService(
+    RedisEventSource redis,
+    Router router,
+    DispatcherPool dispatchers,
+    SseHeartbeat heartbeat,
+    ConnectionRegistry registry,
+    MastodonSettings settings,
+    IOptions<DispatchOptions> dispatchOptions,
+    IServer server,
+    IHostApplicationLifetime lifetime,
+    ILogger<StreamingService> logger) : IHostedService
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _routing;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (settings.EnvFileLoaded is { } envFile)
+        {
+            logger.EnvFileLoaded(envFile);
+        }
+
+        var pg = new NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
+        logger.Configured(settings.RedisDescription, settings.RedisNamespace is { } ns ? $" (namespace {ns})" : "",
+            settings.PostgresDescription, pg.MaxPoolSize, dispatchOptions.Value.EffectiveDispatcherCount, settings.Environment);
+        redis.Start();
+        heartbeat.Start();
+        _routing = router.RunAsync(_stopping.Token);
+        lifetime.ApplicationStarted.Register(AnnounceListening);
+        lifetime.ApplicationStopping.Register(CloseAllConnections);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        CloseAllConnections();
+        await _stopping.CancelAsync();
+        if (_routing is not null)
+        {
+            await _routing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await dispatchers.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private void AnnounceListening()
+    {
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses;
+        var address = settings.SocketPath;
+        if (address is null && addresses is not null)
+        {
+            foreach (var url in addresses)
+            {
+                var uri = new Uri(url);
+                address = $"{uri.Host.Trim('[', ']')}:{uri.Port}";
+                break;
+            }
+        }
+
+        if (settings.SocketPath is { } socket && File.Exists(socket) && !OperatingSystem.IsWindows())
+        {
+            // 0666 as upstream: nginx (another user) must be able to connect.
+            File.SetUnixFileMode(socket, (UnixFileMode)0b110_110_110);
+        }
+
+        logger.Listening(address ?? settings.ListenDescription);
+    }
+
+    /// <summary>WebSockets get 1001, SSE responses end; each writer loop does its own close.</summary>
+    private void CloseAllConnections()
+    {
+        var connections = registry.Snapshot();
+        if (connections.Count > 0)
+        {
+            logger.ShuttingDown(connections.Count);
+        }
+
+        foreach (var connection in connections)
+        {
+            connection.Close(DisconnectReason.Shutdown);
+        }
+    }
+}

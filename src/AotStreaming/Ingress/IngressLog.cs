@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+using ZLogger;
+
+namespace AotStreaming.Ingress;
+
+internal static partial class IngressLog
+{
+    [ZLoggerMessage(101, LogLevel.Error, "Redis subscriber connection lost: {reason}; streams are paused until it is back (retrying)")]
+    public static partial void RedisSubscriberLost(this ILogger logger, string reason);
+
+    [ZLoggerMessage(102, LogLevel.Information, "Redis subscriber connection restored; re-subscribed {channels} channels")]
+    public static partial void RedisSubscriberRecovered(this ILogger logger, int channels);
+
+    [ZLoggerMessage(103, LogLevel.Warning, "Redis answered the subscriber connection with an error: {message}")]
+    public static partial void RedisSubscriberError(this ILogger logger, string message);
+
+    [ZLoggerMessage(104, LogLevel.Warning, "Redis subscriber connection silent for {seconds} s; reconnecting")]
+    public static partial void RedisSubscriberSilent(this ILogger logger, int seconds);
+
+    [ZLoggerMessage(105, LogLevel.Warning, "Could not write a subscribed: presence key: {reason}")]
+    public static partial void PresenceKeyFailed(this ILogger logger, string reason);
+
+    [ZLoggerMessage(106, LogLevel.Warning, "Ingress queue full: shedding Redis messages ({dropped} shed so far)")]
+    public static partial void IngressFull(this ILogger logger, long dropped);
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using System.Threading.Channels;
+using AotStreaming.Configuration;
+using AotStreaming.Diagnostics;
+using AotStreaming.Dispatch;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AotStreaming.Ingress;
+
+/// <summary>
+/// Stage 1: Redis pub/sub into one bounded channel, in Redis order. Also keeps the <c>subscribed:</c> presence keys
+/// (reference §5.6) that make Rails publish home, list and notification events at all.
+/// </summary>
+internal sealed class RedisEventSource : IAsyncDisposable
+{
+    private readonly RedisNamespace _namespace;
+    private readonly ConnectionMultiplexer _commands;
+    private readonly RedisSubscriberConnection _subscriber;
+    private readonly Channel<RawEvent> _events;
+    private readonly StreamingMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Lock _presenceLock = new();
+    private readonly Dictionary<string, int> _presence = new(StringComparer.Ordinal);
+    private readonly Timer _presenceTimer;
+    private readonly TimeSpan _presenceTtl;
+    private readonly string? _serviceName;
+    private long _lastShedWarning;
+
+    public RedisEventSource(
+        MastodonSettings settings,
+        IOptions<DispatchOptions> dispatchOptions,
+        StreamingMetrics metrics,
+        ILogger<RedisEventSource> logger)
+    {
+        var options = dispatchOptions.Value;
+        _namespace = new RedisNamespace(settings.RedisNamespace);
+        _serviceName = settings.Redis.ServiceName;
+        _metrics = metrics;
+        _logger = logger;
+        _events = PipelineChannels.CreateIngress(options.IngressCapacity);
+        _presenceTtl = TimeSpan.FromSeconds(options.PresenceKeyTtlSeconds);
+        // The command connection; kept in a field for the process lifetime (a multiplexer only referenced from a
+        // local can be collected, silently dropping its connection: native-aot-notes pitfall 6).
+        _commands = ConnectionMultiplexer.Connect(settings.Redis.Clone());
+        _subscriber = new RedisSubscriberConnection(settings.Redis, FindMaster, OnMessage, metrics, logger);
+        _subscriber.Connected += RefreshAllPresenceKeys;
+        _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
+        var refresh = TimeSpan.FromSeconds(options.PresenceKeyRefreshSeconds);
+        _presenceTimer.Change(refresh, refresh);
+    }
+
+    public ChannelReader<RawEvent> Events => _events.Reader;
+
+    public bool IsConnected => _subscriber.IsConnected;
+
+    public IConnectionMultiplexer Commands => _commands;
+
+    public void Start() => _subscriber.Start();
+
+    public void Subscribe(string channel) => _subscriber.Subscribe(_namespace.Apply(channel));
+
+    public void Unsubscribe(string channel) => _subscriber.Unsubscribe(_namespace.Apply(channel));
+
+    /// <summary>Starts announcing a channel to Rails; the first holder sets the key at once.</summary>
+    public void AcquirePresence(string channel)
+    {
+        bool first;
+        lock (_presenceLock)
+        {
+            _presence.TryGetValue(channel, out var count);
+            _presence[channel] = count + 1;
+            first = count == 0;
+        }
+
+        if (first)
+        {
+            SetPresenceKey(channel);
+        }
+    }
+
+    /// <summary>The key is not deleted when the last holder leaves: it expires on its own, as upstream.</summary>
+    public void ReleasePresence(string channel)
+    {
+        lock (_presenceLock)
+        {
+            if (_presence.TryGetValue(channel, out var count))
+            {
+                if (count <= 1)
+                {
+                    _presence.Remove(channel);
+                }
+                else
+                {
+                    _presence[channel] = count - 1;
+                }
+            }
+        }
+    }
+
+    private void RefreshAllPresenceKeys()
+    {
+        string[] channels;
+        lock (_presenceLock)
+        {
+            channels = [.. _presence.Keys];
+        }
+
+        foreach (var channel in channels)
+        {
+            SetPresenceKey(channel);
+        }
+    }
+
+    private void SetPresenceKey(string channel)
+    {
+        try
+        {
+            var key = _namespace.Apply(RedisChannelNames.PresenceKey(channel));
+            _commands.GetDatabase().StringSet(key, "1", _presenceTtl, flags: CommandFlags.FireAndForget);
+        }
+        catch (RedisException ex)
+        {
+            _logger.PresenceKeyFailed(ex.Message);
+        }
+    }
+
+    /// <summary>Runs on the subscriber's read loop: only a TryWrite, never a wait.</summary>
+    private void OnMessage(string channel, byte[] message)
+    {
+        var name = _namespace.Strip(channel);
+        if (name is null)
+        {
+            return;
+        }
+
+        if (!_events.Writer.TryWrite(new RawEvent(name, message, Stopwatch.GetTimestamp())))
+        {
+            // Shed here, counted: the ingress queue only fills when dispatch cannot keep up for
+            // IngressCapacity messages in a row; blocking would push the backlog into Redis' output buffer instead.
+            _metrics.IngressDropped.Increment();
+            var now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref _lastShedWarning) > 10_000)
+            {
+                Interlocked.Exchange(ref _lastShedWarning, now);
+                _logger.IngressFull(_metrics.IngressDropped.Value);
+            }
+        }
+    }
+
+    private EndPoint? FindMaster()
+    {
+        if (_serviceName is null)
+        {
+            return null;
+        }
+
+        foreach (var endPoint in _commands.GetEndPoints())
+        {
+            var server = _commands.GetServer(endPoint);
+            if (server.IsConnected && !server.IsReplica)
+            {
+                return endPoint;
+            }
+        }
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _presenceTimer.DisposeAsync();
+        await _subscriber.DisposeAsync();
+        _events.Writer.TryComplete();
+        await _commands.CloseAsync();
+        _commands.Dispose();
+    }
+}

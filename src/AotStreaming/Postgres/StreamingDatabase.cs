@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using AotStreaming.Auth;
+using AotStreaming.Diagnostics;
+using AotStreaming.Filtering;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AotStreaming.Postgres;
+
+/// <summary>
+/// Every query the server runs, on one shared <see cref="NpgsqlDataSource"/> whose pool size is <c>DB_POOL</c>.
+/// The SQL of the token, list and settings lookups is upstream's (reference §4.2, §5.4, §6.4); the block, mute,
+/// domain-block and keyword-filter queries are batched over all recipients of a status (one round-trip each).
+/// </summary>
+internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMetrics metrics)
+{
+    private const string TokenSql =
+        "SELECT oauth_access_tokens.id, oauth_access_tokens.resource_owner_id, users.account_id, users.chosen_languages, oauth_access_tokens.scopes, COALESCE(user_roles.permissions, 0) AS permissions FROM oauth_access_tokens INNER JOIN users ON oauth_access_tokens.resource_owner_id = users.id INNER JOIN accounts ON accounts.id = users.account_id LEFT OUTER JOIN user_roles ON user_roles.id = users.role_id WHERE oauth_access_tokens.token = $1 AND oauth_access_tokens.revoked_at IS NULL AND users.disabled IS FALSE AND accounts.suspended_at IS NULL LIMIT 1";
+
+    private const string ListSql = "SELECT id, account_id FROM lists WHERE id = $1 AND account_id = $2 LIMIT 1";
+
+    private const string SettingsSql = "SELECT var, value FROM settings WHERE var IN ($1, $2)";
+
+    // Q1 and Q2 of §6.6 for every viewer at once: returns the viewers who must not see the status.
+    private const string ExcludedViewersSql =
+        """
+        SELECT v.id FROM unnest($1::bigint[]) AS v(id)
+        WHERE EXISTS (SELECT 1 FROM blocks WHERE blocks.account_id = v.id AND blocks.target_account_id = ANY($2::bigint[]))
+           OR EXISTS (SELECT 1 FROM blocks WHERE blocks.account_id = $3 AND blocks.target_account_id = v.id)
+           OR EXISTS (SELECT 1 FROM mutes WHERE mutes.account_id = v.id AND mutes.target_account_id = ANY($2::bigint[]))
+           OR ($4::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM account_domain_blocks WHERE account_domain_blocks.account_id = v.id AND account_domain_blocks.domain = $4::varchar))
+        """;
+
+    // Q3 of §6.7 for every viewer whose cache is empty.
+    private const string KeywordFiltersSql =
+        "SELECT filter.account_id, filter.id, filter.phrase, filter.context, filter.expires_at, filter.action, keyword.keyword, keyword.whole_word FROM custom_filter_keywords keyword JOIN custom_filters filter ON keyword.custom_filter_id = filter.id WHERE filter.account_id = ANY($1) AND (filter.expires_at IS NULL OR filter.expires_at > NOW()) ORDER BY filter.id, keyword.id";
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Null when no usable row (unknown, revoked, disabled, suspended). Throws on database errors.</summary>
+    public async Task<AuthenticatedUser?> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    {
+        metrics.AuthQueries.Increment();
+        var started = Stopwatch.GetTimestamp();
+        await using var command = dataSource.CreateCommand(TokenSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = token });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        try
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            // A NULL scopes column makes upstream throw (500); we keep that outcome.
+            var scopes = reader.IsDBNull(4)
+                ? throw new InvalidOperationException("access token has NULL scopes")
+                : reader.GetString(4).Split(' ');
+            return new AuthenticatedUser(
+                AccessTokenId: reader.GetInt64(0),
+                AccountId: reader.GetInt64(2),
+                Scopes: scopes,
+                ChosenLanguages: reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3),
+                Permissions: reader.GetInt64(5));
+        }
+        finally
+        {
+            metrics.ObserveQuery(started);
+        }
+    }
+
+    public async Task<bool> OwnsListAsync(long listId, long accountId, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var command = dataSource.CreateCommand(ListSql);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = listId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = accountId });
+        var found = await command.ExecuteScalarAsync(cancellationToken) is not null;
+        metrics.ObserveQuery(started);
+        return found;
+    }
+
+    /// <summary>(local allowed, remote allowed): false only for a row whose value is exactly <c>--- disabled\n</c>.</summary>
+    public async Task<(bool Local, bool Remote)> FeedAccessAsync(string localVar, string remoteVar, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var command = dataSource.CreateCommand(SettingsSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = localVar });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = remoteVar });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        bool local = true, remote = true;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var disabled = !reader.IsDBNull(1) && reader.GetString(1) == "--- disabled\n";
+            if (reader.GetString(0) == localVar)
+            {
+                local = !disabled;
+            }
+            else
+            {
+                remote = !disabled;
+            }
+        }
+
+        metrics.ObserveQuery(started);
+        return (local, remote);
+    }
+
+    public async Task<HashSet<long>> ExcludedViewersAsync(long[] viewers, long[] targetAccountIds, long authorId, string? authorDomain, CancellationToken cancellationToken)
+    {
+        metrics.FilterQueries.Increment();
+        var started = Stopwatch.GetTimestamp();
+        await using var command = dataSource.CreateCommand(ExcludedViewersSql);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = viewers });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = targetAccountIds });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = authorId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)authorDomain ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Varchar });
+        var excluded = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            excluded.Add(reader.GetInt64(0));
+        }
+
+        metrics.ObserveQuery(started);
+        return excluded;
+    }
+
+    public async Task<Dictionary<long, List<KeywordFilterRow>>> KeywordFiltersAsync(long[] accountIds, CancellationToken cancellationToken)
+    {
+        metrics.FilterQueries.Increment();
+        var started = Stopwatch.GetTimestamp();
+        await using var command = dataSource.CreateCommand(KeywordFiltersSql);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = accountIds });
+        var result = new Dictionary<long, List<KeywordFilterRow>>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var account = reader.GetInt64(0);
+            if (!result.TryGetValue(account, out var rows))
+            {
+                result[account] = rows = [];
+            }
+
+            rows.Add(new KeywordFilterRow(
+                FilterId: reader.GetInt64(1),
+                Title: reader.GetString(2),
+                Context: reader.GetFieldValue<string[]>(3),
+                ExpiresAtUtc: reader.IsDBNull(4) ? null : DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
+                Action: reader.GetInt32(5),
+                Keyword: reader.GetString(6),
+                WholeWord: reader.GetBoolean(7)));
+        }
+
+        metrics.ObserveQuery(started);
+        return result;
+    }
+}

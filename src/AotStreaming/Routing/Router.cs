@@ -1,0 +1,63 @@
+using AotStreaming.Decoding;
+using AotStreaming.Diagnostics;
+using AotStreaming.Dispatch;
+using AotStreaming.Ingress;
+using Microsoft.Extensions.Logging;
+
+namespace AotStreaming.Routing;
+
+/// <summary>
+/// Stages 2–3: reads the ingress channel in Redis order, decodes each message once, and posts one item per
+/// dispatcher that has a subscriber for its channel (not one per connection). A channel with no local subscriber
+/// costs one dictionary lookup.
+/// </summary>
+internal sealed class Router(RedisEventSource source, SubscriptionIndex index, DispatcherPool dispatchers, StreamingMetrics metrics, ILogger<Router> logger)
+{
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var reader = source.Events;
+        try
+        {
+            while (await reader.WaitToReadAsync(stoppingToken))
+            {
+                while (reader.TryRead(out var raw))
+                {
+                    await RouteAsync(raw);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask RouteAsync(RawEvent raw)
+    {
+        var interested = index.InterestedDispatchers(raw.Channel);
+        if (interested is null)
+        {
+            return;
+        }
+
+        var result = EventDecoder.Decode(raw, out var streamEvent);
+        if (streamEvent is null)
+        {
+            if (result == DecodeResult.Malformed)
+            {
+                metrics.MalformedRedisMessages.Increment();
+                logger.MalformedRedisMessage(raw.Channel, raw.Message.Length);
+            }
+
+            return;
+        }
+
+        var command = DispatcherCommand.Deliver(streamEvent, result == DecodeResult.Deliverable);
+        for (var i = 0; i < interested.Length; i++)
+        {
+            if (Volatile.Read(ref interested[i]) > 0)
+            {
+                await dispatchers[i].PostAsync(command);
+            }
+        }
+    }
+}
