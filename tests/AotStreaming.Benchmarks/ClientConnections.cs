@@ -13,6 +13,12 @@ internal sealed class ClientConnections : IDisposable
     // 4 KiB (the kernel doubles it): a stalled reader's window closes after a handful of frames.
     private const int StalledReceiveBufferBytes = 4096;
 
+    // Real clients come from many addresses, and the server caps connections per address (256 by default):
+    // spread ours over 127.1.0.0/16 (all of 127/8 is loopback on Linux), 100 connections per address.
+    private const int ConnectionsPerSourceAddress = 100;
+
+    private static int s_connectCount;
+
     public ClientConnections(int serverPort)
     {
         BaseHttp = new Uri($"http://127.0.0.1:{serverPort}");
@@ -43,6 +49,12 @@ internal sealed class ClientConnections : IDisposable
         Stalled.Dispose();
     }
 
+    private static IPAddress NextSourceAddress()
+    {
+        var n = (Interlocked.Increment(ref s_connectCount) - 1) / ConnectionsPerSourceAddress;
+        return new IPAddress([127, 1, (byte)(n / 250), (byte)((n % 250) + 1)]);
+    }
+
     private static SocketsHttpHandler CreateHandler(int? receiveBufferBytes) => new()
     {
         // Every SSE client holds one connection for the whole run; the default pool limit would queue them.
@@ -54,7 +66,8 @@ internal sealed class ClientConnections : IDisposable
         ConnectTimeout = TimeSpan.FromSeconds(30),
         ConnectCallback = async (context, cancellationToken) =>
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            socket.Bind(new IPEndPoint(NextSourceAddress(), 0));
             if (receiveBufferBytes is { } bytes)
             {
                 // Must precede connect: the window scale is negotiated in the SYN.

@@ -62,7 +62,16 @@ internal sealed class ServerProcess : IAsyncDisposable
         var process = ChildProcess.Start("server", Path.GetFullPath(path), [], environment);
         try
         {
-            await process.WaitForLineAsync(ReadyLine, TimeSpan.FromSeconds(30));
+            // The ready line is an info-level log, which LOG_LEVEL=warn may hide: the health endpoint answering counts too.
+            using var stopPolling = new CancellationTokenSource();
+            var line = process.WaitForLineAsync(ReadyLine, TimeSpan.FromSeconds(30));
+            var health = WaitForHealthAsync(port, stopPolling.Token);
+            await Task.WhenAny(line, health);
+            await stopPolling.CancelAsync();
+            if (!health.IsCompletedSuccessfully)
+            {
+                await line;
+            }
         }
         catch
         {
@@ -74,6 +83,31 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     public string Tail() => _process.Tail();
+
+    private static async Task WaitForHealthAsync(int port, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        var uri = new Uri($"http://127.0.0.1:{port}/api/v1/streaming/health");
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(uri, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
