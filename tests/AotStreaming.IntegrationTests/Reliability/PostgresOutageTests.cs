@@ -44,6 +44,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         await using var publicWs = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming?stream=public", viewer.Token);
         await _server.WaitForRedisSubscriptionAsync($"timeline:{reader.AccountId}");
         await _server.WaitForRedisSubscriptionAsync("timeline:public");
+        await SubscribedAtConnectAsync(publicWs);
         using var http = new HttpClient { BaseAddress = _server.HttpBase };
 
         _proxy.Forwarding = false;
@@ -74,6 +75,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         await using var sseAfter = await TestSseClient.ConnectAsync(_server, "/api/v1/streaming/public", reader.Token);
         await using var wsAfter = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming?stream=public", viewer.Token);
         Assert.Equal(":)", await sseAfter.ReadLineAsync());
+        await SubscribedAtConnectAsync(wsAfter);
         await _server.PublishAsync("timeline:public", RailsMessages.Status("304", author.AccountId, author.Username));
 
         Assert.Contains("\"id\":\"304\"", (await publicWs.ReceiveJsonAsync()).GetProperty("payload").GetString(), StringComparison.Ordinal);
@@ -93,6 +95,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         await using var publicWs = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming?stream=public", viewer.Token);
         await _server.WaitForRedisSubscriptionAsync($"timeline:{reader.AccountId}");
         await _server.WaitForRedisSubscriptionAsync("timeline:public");
+        await SubscribedAtConnectAsync(publicWs);
         await using var lockConnection = await _database.DataSource.OpenConnectionAsync();
         await using var transaction = await lockConnection.BeginTransactionAsync();
         await using (var lockCommand = new NpgsqlCommand("LOCK TABLE blocks IN ACCESS EXCLUSIVE MODE", lockConnection, transaction))
@@ -109,6 +112,16 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
         Assert.Contains("\"id\":\"402\"", userFrame.GetProperty("payload").GetString(), StringComparison.Ordinal);
         Assert.Contains("\"id\":\"401\"", publicFrame.GetProperty("payload").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The <c>?stream=</c> subscription is made after the handshake, before the first client message is read: the
+    /// answer to a bad subscribe proves it is in place (timeline:public was already subscribed in Redis).
+    /// </summary>
+    private static async Task SubscribedAtConnectAsync(TestWebSocket ws)
+    {
+        await ws.SubscribeAsync("nope");
+        Assert.Equal("""{"error":"Unknown stream type","status":400}""", await ws.ReceiveTextAsync());
     }
 
     /// <summary>Waits until the server's filter query is actually waiting on our lock (pg_locks shows it).</summary>
