@@ -109,8 +109,11 @@ public static class StreamingApp
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = null;
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            // Slow-loris: a request's headers must arrive within 15 s; 32 KiB of headers is ample for a token.
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            // Slow-loris: a request's headers must arrive within RequestHeadersTimeoutSeconds (15 s by default);
+            // 32 KiB of headers is ample for a token.
+            var limits = new LimitsOptions();
+            builder.Configuration.GetSection(LimitsOptions.SectionName).Bind(limits);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Clamp(limits.RequestHeadersTimeoutSeconds, 1, 300));
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             if (settings.SocketPath is { } socket)
             {
