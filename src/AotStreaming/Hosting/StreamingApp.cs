@@ -3,6 +3,7 @@ using AotStreaming.Configuration;
 using AotStreaming.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -58,6 +59,16 @@ public static class StreamingApp
         builder.Services.AddAotStreaming(settings);
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<StreamingRequestHandler>();
+        // Before UseWebSockets, which captures the upgrade feature: kill must send an empty close frame (§3.5).
+        app.Use(static (context, next) =>
+        {
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+            {
+                context.Features.Set<IHttpUpgradeFeature>(new EmptyCloseUpgradeFeature(upgrade));
+            }
+
+            return next(context);
+        });
         app.UseWebSockets();
         app.Run(handler.InvokeAsync);
         return app;
