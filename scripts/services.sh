@@ -3,6 +3,7 @@
 # Safe to run again: anything already answering is left alone.
 #
 #   eval "$(bash scripts/services.sh)"     # status goes to stderr; stdout is only the export lines
+#   bash scripts/services.sh stop          # stops both (the data directory is kept)
 #
 # Environment: AOT_REDIS_PORT (6390), AOT_PG_PORT (5440), AOT_PG_DIR (/tmp/aot-streaming-pg).
 # Both listen on 127.0.0.1 only; PostgreSQL uses trust auth (user postgres), so never point them at real data.
@@ -44,6 +45,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 fi
 PG_BIN=$(pg_bin) || die "PostgreSQL binaries not found after install"
+
+if [ "${1:-}" = stop ]; then
+    if [ "$(id -u)" -eq 0 ]; then as_pg_stop() { (cd / && runuser -u postgres -- "$@"); }; else as_pg_stop() { "$@"; }; fi
+    if [ -s "$PG_DIR/postmaster.pid" ]; then
+        as_pg_stop "$PG_BIN/pg_ctl" -D "$PG_DIR" -m fast -w stop >&2 || true
+    fi
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    say "stopped Redis on $REDIS_PORT and PostgreSQL in $PG_DIR"
+    exit 0
+fi
 
 # --- Redis ---------------------------------------------------------------------------------------------------------
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
