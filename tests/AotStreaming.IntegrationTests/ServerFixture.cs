@@ -1,0 +1,26 @@
+using AotStreaming.Testing;
+using Xunit;
+
+namespace AotStreaming;
+
+/// <summary>One database and one real server per test class; tests seed their own accounts.</summary>
+public class ServerFixture : IAsyncLifetime
+{
+    public StreamingServer Server { get; private set; } = null!;
+
+    public MastodonDatabase Database { get; private set; } = null!;
+
+    protected virtual IEnumerable<string> Arguments => [];
+
+    public async Task InitializeAsync()
+    {
+        Database = await MastodonDatabase.CreateAsync();
+        Server = await StreamingServer.StartAsync(Database, Arguments);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
