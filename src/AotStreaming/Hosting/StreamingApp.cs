@@ -37,6 +37,8 @@ public static class StreamingApp
         });
         var extraConfig = Variable(environment, ConfigFileVariable) ?? "/etc/aot-streaming/appsettings.json";
         builder.Configuration.AddJsonFile(extraConfig, optional: true, reloadOnChange: false);
+        // Precedence (README): appsettings.json next to the binary < /etc file < environment < command line.
+        builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddCommandLine(args);
 
         var postgres = new PostgresOptions();
