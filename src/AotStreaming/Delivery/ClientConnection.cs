@@ -45,6 +45,9 @@ internal abstract class ClientConnection
     /// <summary>Keyword filters, loaded on the first filterable status; reset to null by <c>filters_changed</c>.</summary>
     public KeywordFilterSet? Filters { get; set; }
 
+    /// <summary>Events waiting behind a status that is still being filtered; owned by the dispatcher's loop.</summary>
+    internal Dispatch.DeferredDeliveries? Deferred { get; set; }
+
     /// <summary>Bumped by <c>filters_changed</c> so a load that raced with it is not kept.</summary>
     public int FiltersGeneration;
 
@@ -67,19 +70,6 @@ internal abstract class ClientConnection
 
         Close(DisconnectReason.Slow);
         return false;
-    }
-
-    /// <summary>Holds this connection's place for a frame that waits on the database.</summary>
-    public PendingFrame? SendPending(int estimatedBytes, long receivedTimestamp = 0)
-    {
-        var pending = new PendingFrame();
-        if (Outbox.TryEnqueue(pending, estimatedBytes, receivedTimestamp))
-        {
-            return pending;
-        }
-
-        Close(DisconnectReason.Slow);
-        return null;
     }
 
     /// <summary>
@@ -117,13 +107,7 @@ internal abstract class ClientConnection
                 var wrote = false;
                 while (!IsClosing && Outbox.TryDequeue(out var item))
                 {
-                    var frame = item.Frame ?? await item.Pending!.Result.WaitAsync(token);
-                    if (frame is null)
-                    {
-                        continue;
-                    }
-
-                    await WriteFrameAsync(frame, token);
+                    await WriteFrameAsync(item.Frame, token);
                     if (item.IsEvent)
                     {
                         Metrics.CountSent(Transport);
