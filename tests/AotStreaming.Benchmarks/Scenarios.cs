@@ -46,6 +46,7 @@ internal static class Scenarios
         var result = await session.RunWindowAsync(scenario, messages, env.Options.Rate, progress);
         await session.CheckStalledAsync(result);
         Emit(env.Options, scenario, result);
+        await ServerMetrics.PrintAsync(server.Port);
         return result.ServerExited ? 1 : 0;
     }
 

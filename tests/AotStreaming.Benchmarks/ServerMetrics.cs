@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace AotStreaming.Benchmarks;
+
+/// <summary>
+/// Reads the server's own latency histograms from /metrics, so a run shows how much of the end-to-end latency is
+/// the server's (Redis receipt → socket write) and how much is the load tool's own queueing.
+/// </summary>
+internal static class ServerMetrics
+{
+    public static async Task PrintAsync(int port)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+            foreach (var (name, label) in new[]
+            {
+                ("aot_streaming_enqueue_latency_seconds", "server enqueue"),
+                ("aot_streaming_write_latency_seconds", "server write "),
+            })
+            {
+                var buckets = Buckets(text, name);
+                if (buckets.Count == 0)
+                {
+                    continue;
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{label}  p50 <= {Quantile(buckets, 0.5) * 1000:0.#} ms  p99 <= {Quantile(buckets, 0.99) * 1000:0.#} ms  (Redis receipt to {(name.Contains("enqueue", StringComparison.Ordinal) ? "last outbox enqueue" : "socket write")}, histogram bucket bounds)"));
+            }
+        }
+        catch (HttpRequestException ex)
+        {
+            Console.WriteLine($"server metrics unavailable: {ex.Message}");
+        }
+    }
+
+    private static List<(double Le, double Count)> Buckets(string text, string name)
+    {
+        var result = new List<(double, double)>();
+        var prefix = name + "_bucket{le=\"";
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var end = line.IndexOf('"', prefix.Length);
+            var le = line[prefix.Length..end];
+            var count = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            result.Add((le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture), count));
+        }
+
+        return result;
+    }
+
+    private static double Quantile(List<(double Le, double Count)> buckets, double q)
+    {
+        var total = buckets[^1].Count;
+        foreach (var (le, count) in buckets)
+        {
+            if (count >= q * total)
+            {
+                return le;
+            }
+        }
+
+        return double.PositiveInfinity;
+    }
+}
