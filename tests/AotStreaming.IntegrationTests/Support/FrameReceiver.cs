@@ -21,7 +21,8 @@ public sealed class FrameReceiver : IAsyncDisposable
     /// <summary>The close status the server sent, once the stream ended (null status: reset or end of body).</summary>
     public TaskCompletionSource<WebSocketCloseStatus?> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public int Received { get; private set; }
+    /// <summary>Events received so far, synchronisation probes excluded.</summary>
+    public int Events { get; private set; }
 
     public static FrameReceiver Start(TestWebSocket socket)
     {
@@ -46,6 +47,9 @@ public sealed class FrameReceiver : IAsyncDisposable
 
     public static async Task<FrameReceiver> ConnectSseAsync(StreamingServer server, TestUser user, string pathAndQuery) =>
         Start(await TestSseClient.ConnectAsync(server, pathAndQuery, user.Token));
+
+    /// <summary>Sends a client message (WebSocket receivers only).</summary>
+    public Task SendAsync(string text) => ((TestWebSocket)_client).SendAsync(text);
 
     /// <summary>The next event; throws when nothing arrives in time or the stream ended.</summary>
     public async Task<StreamFrame> NextAsync(TimeSpan? timeout = null)
@@ -152,13 +156,18 @@ public sealed class FrameReceiver : IAsyncDisposable
 
     private void Add(StreamFrame frame)
     {
-        Received++;
+        if (!(frame.Event == "delete" && frame.Payload.StartsWith("sync-", StringComparison.Ordinal)))
+        {
+            Events++;
+        }
+
         _frames.Writer.TryWrite(frame);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _client.DisposeAsync();
-        await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(5)));
+        // A pending SSE read is not cancelled by disposing the response; the pump ends with the process then.
+        await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromMilliseconds(200)));
     }
 }
