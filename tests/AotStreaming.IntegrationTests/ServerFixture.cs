@@ -12,10 +12,13 @@ public class ServerFixture : IAsyncLifetime
 
     protected virtual IEnumerable<string> Arguments => [];
 
+    /// <summary>False starts the server without <c>REDIS_NAMESPACE</c> (reference §5.5).</summary>
+    protected virtual bool UseNamespace => true;
+
     public async Task InitializeAsync()
     {
         Database = await MastodonDatabase.CreateAsync();
-        Server = await StreamingServer.StartAsync(Database, Arguments);
+        Server = await StreamingServer.StartAsync(Database, Arguments, useNamespace: UseNamespace);
     }
 
     public async Task DisposeAsync()

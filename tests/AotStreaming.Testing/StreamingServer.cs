@@ -84,7 +84,7 @@ public sealed class StreamingServer : IAsyncDisposable
         return server;
     }
 
-    internal static Process Launch(Dictionary<string, string> env, IEnumerable<string>? args)
+    internal static Process Launch(Dictionary<string, string> env, IEnumerable<string>? args, IEnumerable<string>? unset = null)
     {
         var info = TestEnvironment.ServerBinary is { } binary
             ? new ProcessStartInfo(binary)
@@ -100,6 +100,11 @@ public sealed class StreamingServer : IAsyncDisposable
         foreach (var (k, v) in env)
         {
             info.Environment[k] = v;
+        }
+
+        foreach (var name in unset ?? [])
+        {
+            info.Environment.Remove(name);
         }
 
         return Process.Start(info) ?? throw new InvalidOperationException("could not start the server");

@@ -55,7 +55,7 @@ internal static class PostgresEnvironment
             }
 
             b.Database = env.NonEmpty("DB_NAME") ?? (production ? "mastodon_production" : "mastodon_development");
-            ApplySslMode(b, env.NonEmpty("DB_SSLMODE"), "DB_SSLMODE");
+            ApplySslMode(b, env.NonEmpty("DB_SSLMODE"));
         }
 
         return b.ConnectionString;
@@ -89,14 +89,14 @@ internal static class PostgresEnvironment
             b.Database = Uri.UnescapeDataString(db);
         }
 
-        ApplySslMode(b, query.GetValueOrDefault("sslmode"), "DATABASE_URL");
+        ApplySslMode(b, query.GetValueOrDefault("sslmode"));
     }
 
     /// <summary>
     /// Upstream semantics: unset, empty or <c>disable</c> is plain; <c>no-verify</c> is TLS without verification;
     /// any other value is TLS with verification (so <c>prefer</c> does not fall back).
     /// </summary>
-    private static void ApplySslMode(NpgsqlConnectionStringBuilder b, string? mode, string variable)
+    private static void ApplySslMode(NpgsqlConnectionStringBuilder b, string? mode)
     {
         switch (mode)
         {
@@ -106,11 +106,10 @@ internal static class PostgresEnvironment
             case "no-verify":
                 b.SslMode = SslMode.Require;
                 break;
-            case "prefer" or "require" or "allow" or "verify-ca" or "verify-full":
+            default:
+                // As upstream: any other value (prefer, require, verify-full, ...) means TLS with verification.
                 b.SslMode = SslMode.VerifyFull;
                 break;
-            default:
-                throw new ConfigurationException($"Invalid {variable} sslmode: {mode}");
         }
     }
 

@@ -45,6 +45,9 @@ internal abstract class ClientConnection
     /// <summary>Keyword filters, loaded on the first filterable status; reset to null by <c>filters_changed</c>.</summary>
     public KeywordFilterSet? Filters { get; set; }
 
+    /// <summary>Events waiting behind a status that is still being filtered; owned by the dispatcher's loop.</summary>
+    internal Dispatch.DeferredDeliveries? Deferred { get; set; }
+
     /// <summary>Bumped by <c>filters_changed</c> so a load that raced with it is not kept.</summary>
     public int FiltersGeneration;
 
@@ -58,28 +61,15 @@ internal abstract class ClientConnection
     protected CancellationToken AbortToken => _abort.Token;
 
     /// <summary>Queues a frame; a full outbox closes the connection as slow and answers false.</summary>
-    public bool Send(byte[] frame, bool isEvent = true)
+    public bool Send(byte[] frame, bool isEvent = true, long receivedTimestamp = 0)
     {
-        if (Outbox.TryEnqueue(frame, isEvent))
+        if (Outbox.TryEnqueue(frame, isEvent, receivedTimestamp))
         {
             return true;
         }
 
         Close(DisconnectReason.Slow);
         return false;
-    }
-
-    /// <summary>Holds this connection's place for a frame that waits on the database.</summary>
-    public PendingFrame? SendPending(int estimatedBytes)
-    {
-        var pending = new PendingFrame();
-        if (Outbox.TryEnqueue(pending, estimatedBytes))
-        {
-            return pending;
-        }
-
-        Close(DisconnectReason.Slow);
-        return null;
     }
 
     /// <summary>
@@ -117,16 +107,14 @@ internal abstract class ClientConnection
                 var wrote = false;
                 while (!IsClosing && Outbox.TryDequeue(out var item))
                 {
-                    var frame = item.Frame ?? await item.Pending!.Result.WaitAsync(token);
-                    if (frame is null)
-                    {
-                        continue;
-                    }
-
-                    await WriteFrameAsync(frame, token);
+                    await WriteFrameAsync(item.Frame, token);
                     if (item.IsEvent)
                     {
                         Metrics.CountSent(Transport);
+                        if (item.ReceivedTimestamp != 0)
+                        {
+                            Metrics.RedisToSocketWrite.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(item.ReceivedTimestamp).TotalSeconds);
+                        }
                     }
 
                     wrote = true;

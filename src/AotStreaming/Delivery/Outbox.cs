@@ -9,6 +9,8 @@ namespace AotStreaming.Delivery;
 /// </summary>
 internal sealed class Outbox(int maxFrames, long maxBytes)
 {
+    public int Capacity => maxFrames;
+
     private readonly Channel<OutboxItem> _items = Channel.CreateUnbounded<OutboxItem>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
 
@@ -20,9 +22,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>False when full (or completed): the caller closes the connection as slow.</summary>
-    public bool TryEnqueue(byte[] frame, bool isEvent = true) => TryEnqueue(new OutboxItem(frame, null, frame.Length, isEvent));
-
-    public bool TryEnqueue(PendingFrame pending, int estimatedBytes) => TryEnqueue(new OutboxItem(null, pending, estimatedBytes, true));
+    public bool TryEnqueue(byte[] frame, bool isEvent = true, long receivedTimestamp = 0) => TryEnqueue(new OutboxItem(frame, frame.Length, isEvent, receivedTimestamp));
 
     private bool TryEnqueue(OutboxItem item)
     {
@@ -63,4 +63,5 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
 }
 
 /// <param name="IsEvent">Counted in <c>messages_sent_total</c>; heartbeats and error frames are not, as upstream.</param>
-internal readonly record struct OutboxItem(byte[]? Frame, PendingFrame? Pending, int Bytes, bool IsEvent);
+/// <param name="ReceivedTimestamp">When the event came off the Redis socket (Stopwatch ticks), for the end-to-end histogram.</param>
+internal readonly record struct OutboxItem(byte[] Frame, int Bytes, bool IsEvent, long ReceivedTimestamp);

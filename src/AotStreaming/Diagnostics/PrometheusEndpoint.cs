@@ -105,6 +105,10 @@ internal sealed class PrometheusEndpoint(
         Header(b, "aot_streaming_filter_failures_total", "counter", "Statuses dropped because a filter query failed (fail closed)");
         Line(b, "aot_streaming_filter_failures_total", null, metrics.FilterQueryFailures.Value);
         WriteHistogram(b, "aot_streaming_db_query_duration_seconds", "Duration of database queries", metrics.QueryDuration);
+        WriteHistogram(b, "aot_streaming_message_recipients", "Subscriptions each Redis message was routed to", metrics.RecipientsPerMessage);
+        WriteHistogram(b, "aot_streaming_message_audience_ratio", "Recipients of each Redis message as a share of connected clients", metrics.AudienceShare);
+        WriteHistogram(b, "aot_streaming_enqueue_latency_seconds", "Time from Redis receipt until a dispatcher enqueued the message for all its recipients", metrics.RedisToEnqueue);
+        WriteHistogram(b, "aot_streaming_write_latency_seconds", "Time from Redis receipt until the frame was written to a client socket", metrics.RedisToSocketWrite);
         return b.ToString();
     }
 

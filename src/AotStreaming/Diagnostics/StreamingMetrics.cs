@@ -73,6 +73,20 @@ internal sealed class StreamingMetrics
 
     public long Disconnects(DisconnectReason reason) => Interlocked.Read(ref _disconnects[(int)reason]);
 
+    private static readonly double[] s_latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>Subscriptions a message was routed to (before filtering).</summary>
+    public Histogram RecipientsPerMessage { get; } = new([0, 1, 10, 100, 1_000, 10_000, 100_000]);
+
+    /// <summary>Recipients of a message as a share of all connected clients.</summary>
+    public Histogram AudienceShare { get; } = new([0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 1]);
+
+    /// <summary>Redis receipt → a dispatcher finished enqueueing the message for all its recipients.</summary>
+    public Histogram RedisToEnqueue { get; } = new(s_latencyBuckets);
+
+    /// <summary>Redis receipt → the frame was written to one client's socket.</summary>
+    public Histogram RedisToSocketWrite { get; } = new(s_latencyBuckets);
+
     public Histogram QueryDuration { get; } = new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
     public void ObserveQuery(long startedTimestamp) =>

@@ -8,8 +8,10 @@ namespace AotStreaming.Dispatch;
 
 /// <summary>
 /// Stage 4: one worker owning a slice of the connections and its own channel → subscriptions index. Only its loop
-/// touches that index, so no locks; it never awaits a socket: frames go to outboxes with TryWrite, and statuses
-/// that need the database hold their place in each outbox while one batched query runs for all recipients.
+/// touches that index, so no locks; it never awaits a socket: frames go to outboxes with TryWrite. A status that
+/// needs the database becomes one <see cref="FilterBatch"/> (one batched query for all recipients); until it
+/// comes back through the inbox, later events of its recipients wait in their <see cref="DeferredDeliveries"/>,
+/// so every connection keeps Redis order and connections with nothing pending are never delayed.
 /// </summary>
 internal sealed class Dispatcher
 {
@@ -17,9 +19,11 @@ internal sealed class Dispatcher
     private readonly Dictionary<string, List<Subscription>> _subscriptions = new(StringComparer.Ordinal);
     private readonly StatusFilterStage _filters;
     private readonly ILogger _logger;
+    private readonly Diagnostics.StreamingMetrics _metrics;
 
-    public Dispatcher(int index, int inboxCapacity, StatusFilterStage filters, ILogger logger)
+    public Dispatcher(int index, int inboxCapacity, StatusFilterStage filters, Diagnostics.StreamingMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         Index = index;
         _inbox = PipelineChannels.CreateDispatcherInbox(inboxCapacity);
         _filters = filters;
@@ -74,6 +78,13 @@ internal sealed class Dispatcher
                 }
 
                 break;
+            case DispatcherCommandKind.FilterResolved:
+                foreach (var subscription in command.Batch!.Recipients)
+                {
+                    ReleaseDeferred(subscription.Connection);
+                }
+
+                break;
             case DispatcherCommandKind.Unsubscribe:
                 foreach (var channel in command.Subscription!.RedisChannels)
                 {
@@ -98,7 +109,7 @@ internal sealed class Dispatcher
             return;
         }
 
-        List<FilterRecipient>? filtered = null;
+        FilterBatch? batch = null;
         StatusFacts? facts = null;
         for (var i = 0; i < list.Count; i++)
         {
@@ -122,7 +133,7 @@ internal sealed class Dispatcher
 
             if (!subscription.NeedsFiltering || !streamEvent.IsStatusEvent)
             {
-                connection.Send(Frames.For(streamEvent, subscription, default));
+                SendInOrder(connection, new DeferredItem(Frames.For(streamEvent, subscription, default), null, 0, streamEvent.ReceivedTimestamp));
                 continue;
             }
 
@@ -152,16 +163,64 @@ internal sealed class Dispatcher
                 continue;
             }
 
-            var pending = connection.SendPending(streamEvent.Payload.Length + 64);
-            if (pending is not null)
+            // The answer waits on the database: this connection's later events queue behind it (Redis order),
+            // while connections with nothing pending keep getting theirs straight away.
+            batch ??= new FilterBatch(streamEvent, facts, this);
+            var slot = batch.Add(subscription);
+            var deferred = connection.Deferred ??= new DeferredDeliveries();
+            if (deferred.Count + connection.Outbox.Frames >= connection.Outbox.Capacity)
             {
-                (filtered ??= []).Add(new FilterRecipient(subscription, pending));
+                connection.Close(DisconnectReason.Slow);
+                continue;
             }
+
+            deferred.Add(new DeferredItem(null, batch, slot, streamEvent.ReceivedTimestamp));
         }
 
-        if (filtered is not null)
+        if (batch is not null)
         {
-            _filters.Start(streamEvent, facts!, filtered);
+            _filters.Start(batch);
+        }
+
+        if (deliverable && streamEvent.ReceivedTimestamp != 0)
+        {
+            _metrics.RedisToEnqueue.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(streamEvent.ReceivedTimestamp).TotalSeconds);
+        }
+    }
+
+    /// <summary>Straight to the outbox, unless earlier events of this connection still wait on a filter.</summary>
+    private static void SendInOrder(ClientConnection connection, in DeferredItem item)
+    {
+        var deferred = connection.Deferred;
+        if (deferred is null || deferred.Count == 0)
+        {
+            connection.Send(item.Frame!, receivedTimestamp: item.ReceivedTimestamp);
+        }
+        else if (deferred.Count + connection.Outbox.Frames >= connection.Outbox.Capacity)
+        {
+            connection.Close(DisconnectReason.Slow);
+        }
+        else
+        {
+            deferred.Add(item);
+        }
+    }
+
+    /// <summary>After a batch resolved: moves every now-ready event of the connection to its outbox, in order.</summary>
+    private static void ReleaseDeferred(ClientConnection connection)
+    {
+        var deferred = connection.Deferred;
+        if (deferred is null)
+        {
+            return;
+        }
+
+        while (!connection.IsClosing && deferred.TryTakeReady(out var item))
+        {
+            if (item.Resolve() is { } frame)
+            {
+                connection.Send(frame, receivedTimestamp: item.ReceivedTimestamp);
+            }
         }
     }
 

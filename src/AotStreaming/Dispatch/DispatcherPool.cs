@@ -16,13 +16,13 @@ internal sealed class DispatcherPool
     private readonly Task[] _loops;
     private int _next = -1;
 
-    public DispatcherPool(IOptions<DispatchOptions> options, StatusFilterStage filters, ILogger<Dispatcher> logger)
+    public DispatcherPool(IOptions<DispatchOptions> options, StatusFilterStage filters, Diagnostics.StreamingMetrics metrics, ILogger<Dispatcher> logger)
     {
         var count = options.Value.EffectiveDispatcherCount;
         _dispatchers = new Dispatcher[count];
         for (var i = 0; i < count; i++)
         {
-            _dispatchers[i] = new Dispatcher(i, options.Value.DispatcherInboxCapacity, filters, logger);
+            _dispatchers[i] = new Dispatcher(i, options.Value.DispatcherInboxCapacity, filters, metrics, logger);
         }
 
         _loops = Array.ConvertAll(_dispatchers, d => Task.Run(d.RunAsync));

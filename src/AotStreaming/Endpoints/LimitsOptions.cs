@@ -31,6 +31,12 @@ public sealed class LimitsOptions
     /// <summary>Subscribe and unsubscribe messages per second on one WebSocket (sustained rate).</summary>
     public double CommandsPerSecond { get; set; } = 20;
 
+    /// <summary>
+    /// Seconds a client may take to send its request headers before Kestrel closes the connection (slow-loris
+    /// defence); every legitimate client sends them in one packet.
+    /// </summary>
+    public int RequestHeadersTimeoutSeconds { get; set; } = 15;
+
     /// <summary>Burst of subscribe and unsubscribe messages allowed above the sustained rate (the web client re-subscribes all columns at once).</summary>
     public int CommandBurst { get; set; } = 200;
 }
@@ -58,6 +64,11 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
         if (!(options.CommandsPerSecond > 0) || options.CommandBurst < 1)
         {
             errors.Add($"{LimitsOptions.SectionName}:CommandsPerSecond must be > 0 and CommandBurst >= 1.");
+        }
+
+        if (options.RequestHeadersTimeoutSeconds is < 1 or > 300)
+        {
+            errors.Add($"{LimitsOptions.SectionName}:RequestHeadersTimeoutSeconds must be 1..300 (was {options.RequestHeadersTimeoutSeconds}).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

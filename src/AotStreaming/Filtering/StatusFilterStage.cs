@@ -16,18 +16,22 @@ internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMet
 {
     private long _lastFailureLog = long.MinValue;
 
-    public void Start(StreamEvent streamEvent, StatusFacts facts, List<FilterRecipient> recipients) =>
-        _ = RunAsync(streamEvent, facts, recipients);
+    /// <summary>Runs the batch's queries off the dispatcher loop, then hands the batch back to its dispatcher.</summary>
+    public void Start(FilterBatch batch) => _ = RunAsync(batch);
 
-    private async Task RunAsync(StreamEvent streamEvent, StatusFacts facts, List<FilterRecipient> recipients)
+    private async Task RunAsync(FilterBatch batch)
     {
+        var recipients = batch.Recipients;
+        var frames = new byte[]?[recipients.Count];
         try
         {
+            var facts = batch.Facts;
+            var streamEvent = batch.Event;
             var viewers = new HashSet<long>();
             HashSet<long>? needFilters = null;
-            foreach (var recipient in recipients)
+            foreach (var subscription in recipients)
             {
-                var connection = recipient.Subscription.Connection;
+                var connection = subscription.Connection;
                 viewers.Add(connection.User.AccountId);
                 if (!facts.HasFiltered && connection.Filters is null)
                 {
@@ -42,34 +46,32 @@ internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMet
             }
 
             var now = time.GetUtcNow().UtcDateTime;
-            foreach (var (subscription, pending) in recipients)
+            for (var i = 0; i < recipients.Count; i++)
             {
+                var subscription = recipients[i];
                 var connection = subscription.Connection;
                 if (excluded.Contains(connection.User.AccountId))
                 {
-                    pending.Complete(null);
+                    continue;
                 }
-                else if (facts.HasFiltered)
+
+                if (facts.HasFiltered)
                 {
                     // Already personalised upstream of us: forwarded unchanged (§6.3 step 7).
-                    pending.Complete(Frames.For(streamEvent, subscription, default));
+                    frames[i] = Frames.For(streamEvent, subscription, default);
+                    continue;
                 }
-                else
-                {
-                    var filters = connection.Filters ?? KeywordFilterSet.Empty;
-                    var matches = filters.IsEmpty ? null : filters.MatchToJson(streamEvent.GetSearchableText(SearchableTextOf), now);
-                    pending.Complete(Frames.For(streamEvent, subscription, matches ?? "[]"u8));
-                }
+
+                var filters = connection.Filters ?? KeywordFilterSet.Empty;
+                var matches = filters.IsEmpty ? null : filters.MatchToJson(streamEvent.GetSearchableText(SearchableTextOf), now);
+                frames[i] = Frames.For(streamEvent, subscription, matches ?? "[]"u8);
             }
         }
         catch (Exception ex)
         {
+            // Fail closed: nobody of this batch gets the status.
+            Array.Clear(frames);
             metrics.FilterQueryFailures.Increment();
-            foreach (var recipient in recipients)
-            {
-                recipient.Pending.Complete(null);
-            }
-
             var now = Environment.TickCount64;
             if (now - Interlocked.Read(ref _lastFailureLog) > 10_000)
             {
@@ -77,21 +79,24 @@ internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMet
                 logger.FilterFailedClosed(recipients.Count, ex.Message, metrics.FilterQueryFailures.Value);
             }
         }
+
+        batch.Resolve(frames);
+        await batch.Owner.PostAsync(DispatcherCommand.Resolved(batch));
     }
 
-    private async Task LoadKeywordFiltersAsync(List<FilterRecipient> recipients, HashSet<long> accounts)
+    private async Task LoadKeywordFiltersAsync(IReadOnlyList<Subscription> recipients, HashSet<long> accounts)
     {
         var generations = new Dictionary<long, int>();
-        foreach (var recipient in recipients)
+        foreach (var subscription in recipients)
         {
-            var connection = recipient.Subscription.Connection;
+            var connection = subscription.Connection;
             generations[connection.Id] = Volatile.Read(ref connection.FiltersGeneration);
         }
 
         var rows = await database.KeywordFiltersAsync([.. accounts], CancellationToken.None);
-        foreach (var recipient in recipients)
+        foreach (var subscription in recipients)
         {
-            var connection = recipient.Subscription.Connection;
+            var connection = subscription.Connection;
             if (connection.Filters is not null || !accounts.Contains(connection.User.AccountId))
             {
                 continue;

@@ -3,6 +3,7 @@ using AotStreaming.Configuration;
 using AotStreaming.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -36,6 +37,8 @@ public static class StreamingApp
         });
         var extraConfig = Variable(environment, ConfigFileVariable) ?? "/etc/aot-streaming/appsettings.json";
         builder.Configuration.AddJsonFile(extraConfig, optional: true, reloadOnChange: false);
+        // Precedence (README): appsettings.json next to the binary < /etc file < environment < command line.
+        builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddCommandLine(args);
 
         var postgres = new PostgresOptions();
@@ -58,6 +61,16 @@ public static class StreamingApp
         builder.Services.AddAotStreaming(settings);
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<StreamingRequestHandler>();
+        // Before UseWebSockets, which captures the upgrade feature: kill must send an empty close frame (§3.5).
+        app.Use(static (context, next) =>
+        {
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+            {
+                context.Features.Set<IHttpUpgradeFeature>(new EmptyCloseUpgradeFeature(upgrade));
+            }
+
+            return next(context);
+        });
         app.UseWebSockets();
         app.Run(handler.InvokeAsync);
         return app;
@@ -109,8 +122,11 @@ public static class StreamingApp
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = null;
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            // Slow-loris: a request's headers must arrive within 15 s; 32 KiB of headers is ample for a token.
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            // Slow-loris: a request's headers must arrive within RequestHeadersTimeoutSeconds (15 s by default);
+            // 32 KiB of headers is ample for a token.
+            var limits = new LimitsOptions();
+            builder.Configuration.GetSection(LimitsOptions.SectionName).Bind(limits);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Clamp(limits.RequestHeadersTimeoutSeconds, 1, 300));
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             if (settings.SocketPath is { } socket)
             {

@@ -238,9 +238,11 @@ internal sealed class RedisSubscriberConnection(
     {
         using var ping = new PeriodicTimer(s_pingInterval);
         var pingTick = ping.WaitForNextTickAsync(connection.Token).AsTask();
+        // One outstanding wait for commands at a time: it survives ping ticks instead of piling up a new one per tick.
+        Task<bool>? next = null;
         while (!connection.IsCancellationRequested)
         {
-            var next = commands.WaitToReadAsync(connection.Token).AsTask();
+            next ??= commands.WaitToReadAsync(connection.Token).AsTask();
             if (await Task.WhenAny(next, pingTick) == pingTick)
             {
                 if (!await pingTick)
@@ -262,7 +264,9 @@ internal sealed class RedisSubscriberConnection(
                 continue;
             }
 
-            if (!await next)
+            var more = await next;
+            next = null;
+            if (!more)
             {
                 return;
             }

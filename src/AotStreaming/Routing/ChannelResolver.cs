@@ -107,7 +107,28 @@ internal sealed class ChannelResolver(StreamingDatabase database)
         StreamArray = StreamArray(channelName, null),
     };
 
+    /// <summary>
+    /// Stream arrays are interned so every subscription with the same array shares one instance: the event's frame
+    /// cache then finds its entry by reference, without a lock, for each of thousands of recipients.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> s_streamArrays = new(StringComparer.Ordinal);
+
+    // Bounded so clients inventing endless tags cannot grow it; past the bound arrays are simply not shared.
+    private const int MaxInternedStreamArrays = 10_000;
+
     private static byte[] StreamArray(string channelName, byte[]? extra)
+    {
+        var array = BuildStreamArray(channelName, extra);
+        var key = Encoding.UTF8.GetString(array);
+        if (s_streamArrays.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        return s_streamArrays.Count < MaxInternedStreamArrays ? s_streamArrays.GetOrAdd(key, array) : array;
+    }
+
+    private static byte[] BuildStreamArray(string channelName, byte[]? extra)
     {
         var name = Serialization.JsonText.EncodeString(channelName);
         var array = new List<byte>(name.Length + (extra?.Length ?? 0) + 3) { (byte)'[' };

@@ -52,12 +52,22 @@ internal sealed class Router(RedisEventSource source, SubscriptionIndex index, D
         }
 
         var command = DispatcherCommand.Deliver(streamEvent, result == DecodeResult.Deliverable);
+        var recipients = 0;
         for (var i = 0; i < interested.Length; i++)
         {
-            if (Volatile.Read(ref interested[i]) > 0)
+            var count = Volatile.Read(ref interested[i]);
+            if (count > 0)
             {
+                recipients += count;
                 await dispatchers[i].PostAsync(command);
             }
+        }
+
+        if (result == DecodeResult.Deliverable)
+        {
+            metrics.RecipientsPerMessage.Observe(recipients);
+            var connected = metrics.ConnectedClients(Delivery.Transport.WebSocket) + metrics.ConnectedClients(Delivery.Transport.EventSource);
+            metrics.AudienceShare.Observe(connected > 0 ? Math.Min(1.0, (double)recipients / connected) : 0);
         }
     }
 }

@@ -79,6 +79,7 @@ public sealed class MastodonEnvironmentTests
     [InlineData("no-verify", SslMode.Require)]
     [InlineData("prefer", SslMode.VerifyFull)]
     [InlineData("verify-full", SslMode.VerifyFull)]
+    [InlineData("anything-else", SslMode.VerifyFull)]
     public void Resolve_DbSslMode_MapsLikeUpstream(string mode, SslMode expected)
     {
         var settings = Resolve(("NODE_ENV", "production"), ("DB_SSLMODE", mode));

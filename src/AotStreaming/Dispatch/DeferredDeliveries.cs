@@ -1,0 +1,35 @@
+using AotStreaming.Filtering;
+
+namespace AotStreaming.Dispatch;
+
+/// <summary>
+/// A connection's events that wait behind a status still being filtered, kept in Redis order. Owned by the
+/// connection's dispatcher and touched only on its loop, so it needs no lock. Connections with nothing pending
+/// never have one, and their frames go straight to the outbox.
+/// </summary>
+internal sealed class DeferredDeliveries
+{
+    private readonly Queue<DeferredItem> _items = new();
+
+    public int Count => _items.Count;
+
+    public void Add(DeferredItem item) => _items.Enqueue(item);
+
+    /// <summary>The leading items whose content is known, in order; stops at the first unresolved status.</summary>
+    public bool TryTakeReady(out DeferredItem item)
+    {
+        if (_items.TryPeek(out item) && (item.Batch is null || item.Batch.IsResolved))
+        {
+            _items.Dequeue();
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Either a ready frame, or slot <see cref="Index"/> of a <see cref="FilterBatch"/>.</summary>
+internal readonly record struct DeferredItem(byte[]? Frame, FilterBatch? Batch, int Index, long ReceivedTimestamp)
+{
+    public byte[]? Resolve() => Frame ?? Batch!.FrameAt(Index);
+}

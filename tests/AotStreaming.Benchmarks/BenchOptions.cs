@@ -1,0 +1,187 @@
+using System.Globalization;
+
+namespace AotStreaming.Benchmarks;
+
+internal enum Scenario
+{
+    Default,
+    Knee,
+    Soak,
+    Filtered,
+}
+
+/// <summary>Command line of the load tool; every default is the README's default scenario.</summary>
+internal sealed class BenchOptions
+{
+    public Scenario Scenario { get; set; } = Scenario.Default;
+
+    /// <summary>Total clients; <see cref="SseClients"/> of them are SSE, the rest WebSocket.</summary>
+    public int Clients { get; set; } = 5000;
+
+    public int SseClients { get; set; } = 100;
+
+    /// <summary>Messages published per second.</summary>
+    public double Rate { get; set; } = 10;
+
+    /// <summary>Messages published in total.</summary>
+    public int Messages { get; set; } = 200;
+
+    /// <summary>WebSocket stream name; the SSE path is derived from it.</summary>
+    public string Stream { get; set; } = "public:local";
+
+    public double StallFraction { get; set; }
+
+    public double SoakMinutes { get; set; } = 10;
+
+    /// <summary>Clients connecting at the same time; larger batches overflow the server's accept backlog.</summary>
+    public int ConnectBatch { get; set; } = 200;
+
+    /// <summary>Extra bytes of text in every status, to make frames (and slow-consumer queues) bigger.</summary>
+    public int PadBytes { get; set; }
+
+    /// <summary>How long to wait for the last deliveries after publishing stops.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public string? ServerPath { get; set; }
+
+    /// <summary>Npgsql connection string of a server where the tool may create and drop its database.</summary>
+    public string PgConnectionString { get; set; } = "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres";
+
+    public string DatabaseName { get; set; } = "aot_streaming_bench";
+
+    public string RedisServerPath { get; set; } = "redis-server";
+
+    public List<KeyValuePair<string, string>> ServerEnvironment { get; } = [];
+
+    public bool Json { get; set; }
+
+    public static string Usage => """
+        AotStreaming.Benchmarks [scenario] [options]
+          scenarios:  default | knee | soak | filtered   (also --knee, --soak-minutes N, --filtered)
+          --clients N            total clients (default 5000)
+          --sse N                how many of them use SSE (default 100)
+          --rate R               messages per second (default 10)
+          --messages D           messages to publish (default 200)
+          --stream NAME          public:local (default) or public, public:remote
+          --stall-fraction F     fraction of clients (both kinds) that stop reading after connecting
+          --pad BYTES            extra status text per message (default 0)
+          --connect-batch N      parallel connects per batch (default 200)
+          --drain-seconds S      wait for late deliveries after the last publish (default 10)
+          --server PATH          server binary (default out/linux-x64/aot-streaming)
+          --server-env K=V       extra environment variable for the server (repeatable)
+          --pg CONNSTRING        PostgreSQL where the bench database is created
+          --db NAME              bench database name (default aot_streaming_bench)
+          --redis-server PATH    redis-server executable (default from PATH)
+          --json                 also print a one-line JSON summary
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value");
+            switch (arg)
+            {
+                case "default":
+                    options.Scenario = Scenario.Default;
+                    break;
+                case "knee" or "--knee":
+                    options.Scenario = Scenario.Knee;
+                    break;
+                case "soak":
+                    options.Scenario = Scenario.Soak;
+                    break;
+                case "--soak-minutes":
+                    options.Scenario = Scenario.Soak;
+                    options.SoakMinutes = ParseDouble(Next());
+                    break;
+                case "filtered" or "--filtered":
+                    options.Scenario = Scenario.Filtered;
+                    break;
+                case "--clients":
+                    options.Clients = ParseInt(Next());
+                    break;
+                case "--sse":
+                    options.SseClients = ParseInt(Next());
+                    break;
+                case "--rate":
+                    options.Rate = ParseDouble(Next());
+                    break;
+                case "--messages":
+                    options.Messages = ParseInt(Next());
+                    break;
+                case "--stream":
+                    options.Stream = Next();
+                    break;
+                case "--stall-fraction":
+                    options.StallFraction = ParseDouble(Next());
+                    break;
+                case "--pad":
+                    options.PadBytes = ParseInt(Next());
+                    break;
+                case "--connect-batch":
+                    options.ConnectBatch = Math.Max(1, ParseInt(Next()));
+                    break;
+                case "--drain-seconds":
+                    options.DrainTimeout = TimeSpan.FromSeconds(ParseDouble(Next()));
+                    break;
+                case "--server":
+                    options.ServerPath = Next();
+                    break;
+                case "--server-env":
+                    var pair = Next();
+                    var eq = pair.IndexOf('=');
+                    if (eq <= 0)
+                    {
+                        throw new ArgumentException($"--server-env expects KEY=VALUE, got '{pair}'");
+                    }
+
+                    options.ServerEnvironment.Add(new(pair[..eq], pair[(eq + 1)..]));
+                    break;
+                case "--pg":
+                    options.PgConnectionString = Next();
+                    break;
+                case "--db":
+                    options.DatabaseName = Next();
+                    break;
+                case "--redis-server":
+                    options.RedisServerPath = Next();
+                    break;
+                case "--json":
+                    options.Json = true;
+                    break;
+                default:
+                    throw new ArgumentException($"unknown argument '{arg}'");
+            }
+        }
+
+        if (options.StallFraction is < 0 or >= 1)
+        {
+            throw new ArgumentException("--stall-fraction must be in [0, 1)");
+        }
+
+        if (options.SseClients > options.Clients)
+        {
+            throw new ArgumentException("--sse cannot exceed --clients");
+        }
+
+        if (options.Rate <= 0 || options.Messages <= 0 || options.Clients <= 0)
+        {
+            throw new ArgumentException("--rate, --messages and --clients must be positive");
+        }
+
+        return options;
+    }
+
+    /// <summary>Redis channel the server maps <see cref="Stream"/> to (reference §5.1).</summary>
+    public string RedisChannel => "timeline:" + Stream;
+
+    /// <summary>SSE path for <see cref="Stream"/>: colons become slashes (public:local → public/local).</summary>
+    public string SsePath => "/api/v1/streaming/" + Stream.Replace(':', '/');
+
+    private static int ParseInt(string value) => int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+    private static double ParseDouble(string value) => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+}

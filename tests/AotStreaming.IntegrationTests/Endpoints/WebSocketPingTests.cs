@@ -1,0 +1,60 @@
+using System.Net.WebSockets;
+using AotStreaming.Testing;
+using Xunit;
+
+namespace AotStreaming.Endpoints;
+
+/// <summary>A server that pings every 0.3 s and gives up after 0.3 s without a pong.</summary>
+public sealed class FastPingFixture : ServerFixture
+{
+    protected override IEnumerable<string> Arguments =>
+        ["--Streaming:Delivery:WebSocketPingSeconds=0.3", "--Streaming:Delivery:WebSocketPongTimeoutSeconds=0.3"];
+}
+
+/// <summary>Reference §3.5: pings, and termination of a client that never answers them.</summary>
+public sealed class WebSocketPingTests(FastPingFixture fixture) : IClassFixture<FastPingFixture>
+{
+    private readonly StreamingServer _server = fixture.Server;
+
+    [Fact]
+    public async Task Ping_ClientNeverPongs_ServerSendsPingThenTerminates_Section3_5()
+    {
+        var user = await fixture.Database.CreateUserAsync();
+        using var raw = await RawWebSocket.ConnectAsync(_server, "/api/v1/streaming?access_token=" + user.Token);
+
+        var opcodes = await raw.ReadUntilEndAsync();
+
+        Assert.Contains(0x9, opcodes);
+    }
+
+    [Fact]
+    public async Task Ping_ClientNeverPongs_SubscriptionsReleased_Section3_5()
+    {
+        var user = await fixture.Database.CreateUserAsync();
+        using var raw = await RawWebSocket.ConnectAsync(_server, "/api/v1/streaming?stream=user&access_token=" + user.Token);
+
+        await raw.ReadUntilEndAsync();
+
+        // The presence key proves the subscription existed; it outlives the subscription by design (§5.6).
+        Assert.NotNull(await StreamingTestHelpers.WaitForKeyTtlAsync(_server.Key($"subscribed:timeline:{user.AccountId}")));
+
+        await _server.WaitForRedisSubscriptionAsync($"timeline:{user.AccountId}", subscribed: false);
+    }
+
+    [Fact]
+    public async Task Ping_ClientThatReads_StaysConnectedPastSeveralIntervals_Section3_5()
+    {
+        var user = await fixture.Database.CreateUserAsync();
+        await using var socket = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming?stream=user", user.Token);
+        await socket.BarrierAsync();
+        await _server.WaitForRedisSubscriptionAsync($"timeline:{user.AccountId}");
+        var receive = socket.ReceiveTextAsync();
+
+        // The subject is elapsed time: five ping intervals during which the client only answers pings.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await _server.PublishAsync($"timeline:{user.AccountId}", RailsMessages.Delete("late"));
+
+        Assert.Equal("""{"stream":["user"],"event":"delete","payload":"late"}""", await receive);
+        Assert.Equal(WebSocketState.Open, socket.Socket.State);
+    }
+}

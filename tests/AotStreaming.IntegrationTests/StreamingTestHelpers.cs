@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using AotStreaming.Testing;
+using Xunit;
+
+namespace AotStreaming;
+
+/// <summary>Synchronisation and snapshot helpers shared by the contract tests.</summary>
+internal static class StreamingTestHelpers
+{
+    public const string UnknownStreamFrame = """{"error":"Unknown stream type","status":400}""";
+
+    /// <summary>
+    /// The server handles one client message at a time, in order, and answers an unknown stream with an error
+    /// frame: once that frame arrives, every earlier subscribe or unsubscribe has been applied.
+    /// </summary>
+    public static async Task BarrierAsync(this TestWebSocket socket)
+    {
+        await socket.SendAsync("""{"type":"subscribe","stream":"barrier-not-a-stream"}""");
+        Assert.Equal(UnknownStreamFrame, await socket.ReceiveTextAsync());
+    }
+
+    /// <summary>Subscribes, waits until the server applied it and Redis has SUBSCRIBEd each of <paramref name="redisChannels"/>.</summary>
+    public static async Task SubscribeSyncedAsync(this TestWebSocket socket, StreamingServer server, string stream, string? extra, params string[] redisChannels)
+    {
+        await socket.SubscribeAsync(stream, extra);
+        await socket.BarrierAsync();
+        foreach (var channel in redisChannels)
+        {
+            await server.WaitForRedisSubscriptionAsync(channel);
+        }
+    }
+
+    /// <summary>Waits until <c>GET /metrics</c> shows <paramref name="series"/> (name and labels) with <paramref name="value"/>.</summary>
+    public static async Task WaitForMetricAsync(this StreamingServer server, string series, long value)
+    {
+        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
+        string? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var text = await server.MetricsAsync();
+            last = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+            if (last is not null && long.TryParse(last[(series.Length + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seen) && seen == value)
+            {
+                return;
+            }
+
+            // Polling another process's state: there is no event to await.
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"metric {series} never reached {value} (last: {last ?? "absent"})");
+    }
+
+    /// <summary>Waits until a Redis key exists (presence keys are written asynchronously after a subscription).</summary>
+    public static async Task<TimeSpan?> WaitForKeyTtlAsync(string key)
+    {
+        var database = TestEnvironment.Redis.GetDatabase();
+        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await database.KeyExistsAsync(key))
+            {
+                return await database.KeyTimeToLiveAsync(key);
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"key {key} never appeared");
+    }
+
+    /// <summary>Compares with the checked-in file Snapshots/&lt;Class&gt;/&lt;Test&gt;.txt, byte for byte.</summary>
+    public static void AssertSnapshot(string className, string actual, [CallerMemberName] string testName = "")
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Snapshots", className, testName + ".txt");
+        Assert.True(File.Exists(path), $"missing snapshot {path}; actual:\n{actual}");
+        Assert.Equal(File.ReadAllText(path), actual);
+    }
+}

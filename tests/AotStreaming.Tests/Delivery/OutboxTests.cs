@@ -1,0 +1,62 @@
+namespace AotStreaming.Delivery;
+
+public sealed class OutboxTests
+{
+    [Fact]
+    public void TryEnqueue_WhenFrameLimitReached_ReturnsFalse()
+    {
+        var outbox = new Outbox(maxFrames: 2, maxBytes: 0);
+
+        Assert.True(outbox.TryEnqueue([1]));
+        Assert.True(outbox.TryEnqueue([2]));
+
+        Assert.False(outbox.TryEnqueue([3]));
+    }
+
+    [Fact]
+    public void TryEnqueue_WhenByteLimitWouldBeExceeded_ReturnsFalse()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+
+        Assert.True(outbox.TryEnqueue(new byte[6]));
+
+        Assert.False(outbox.TryEnqueue(new byte[6]));
+        Assert.Equal(6, outbox.Bytes);
+    }
+
+    [Fact]
+    public void TryEnqueue_FirstFrameLargerThanByteLimit_IsAccepted()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+
+        var accepted = outbox.TryEnqueue(new byte[50]);
+
+        Assert.True(accepted);
+    }
+
+    [Fact]
+    public void TryDequeue_ReleasesCountsInFifoOrder()
+    {
+        var outbox = new Outbox(maxFrames: 2, maxBytes: 0);
+        outbox.TryEnqueue([1]);
+        outbox.TryEnqueue([2, 2]);
+
+        Assert.True(outbox.TryDequeue(out var first));
+
+        Assert.Equal([1], first.Frame);
+        Assert.Equal(1, outbox.Frames);
+        Assert.Equal(2, outbox.Bytes);
+        Assert.True(outbox.TryEnqueue([3]));
+    }
+
+    [Fact]
+    public void TryEnqueue_AfterComplete_ReturnsFalse()
+    {
+        var outbox = new Outbox(maxFrames: 10, maxBytes: 0);
+
+        outbox.Complete();
+
+        Assert.False(outbox.TryEnqueue([1]));
+        Assert.Equal(0, outbox.Frames);
+    }
+}
