@@ -69,26 +69,42 @@ internal sealed class WebSocketSession(
         }
     }
 
+    /// <summary>
+    /// Client messages are tiny (a subscribe is under 200 bytes), and an idle socket holds its receive buffer for as
+    /// long as it is connected: each socket keeps a small buffer of its own, and only a message that outgrows it
+    /// borrows a large pooled one (never more than <see cref="LimitsOptions.MaxMessageBytes"/>).
+    /// </summary>
+    private const int SmallReceiveBuffer = 512;
+
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
         var socket = connection.Socket;
-        var buffer = ArrayPool<byte>.Shared.Rent(limits.MaxMessageBytes);
-        try
+        var small = new byte[Math.Min(SmallReceiveBuffer, limits.MaxMessageBytes)];
+        while (!connection.IsClosing)
         {
-            while (!connection.IsClosing)
+            var buffer = small;
+            var length = 0;
+            try
             {
-                var length = 0;
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    if (length == limits.MaxMessageBytes)
+                    if (length == buffer.Length)
                     {
-                        metrics.RejectedSubscriptions.Increment();
-                        connection.Close(DisconnectReason.Limit, WebSocketCloseStatus.MessageTooBig, "Message too big");
-                        return;
+                        if (length >= limits.MaxMessageBytes)
+                        {
+                            metrics.RejectedSubscriptions.Increment();
+                            connection.Close(DisconnectReason.Limit, WebSocketCloseStatus.MessageTooBig, "Message too big");
+                            return;
+                        }
+
+                        var larger = ArrayPool<byte>.Shared.Rent(limits.MaxMessageBytes);
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        buffer = larger;
                     }
 
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, limits.MaxMessageBytes - length), cancellationToken);
+                    var room = Math.Min(buffer.Length, limits.MaxMessageBytes) - length;
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         connection.Close(DisconnectReason.ClientClosed);
@@ -110,10 +126,13 @@ internal sealed class WebSocketSession(
                     await HandleAsync(command, cancellationToken);
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            finally
+            {
+                if (!ReferenceEquals(buffer, small))
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
         }
     }
 
