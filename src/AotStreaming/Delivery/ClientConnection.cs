@@ -18,6 +18,7 @@ internal abstract class ClientConnection
     private readonly TimeSpan _writeTimeoutSpan;
     private readonly TimeSpan _closeGrace;
     private int _closeRequested;
+    private long _writeStarted;
     private DisconnectReason _reason = DisconnectReason.ClientClosed;
 
     protected ClientConnection(Transport transport, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
@@ -88,6 +89,19 @@ internal abstract class ClientConnection
         _abort.CancelAfter(_closeGrace);
     }
 
+    /// <summary>
+    /// Called by <see cref="WriteWatchdog"/>: cancels a batch that has been writing for longer than the write timeout
+    /// (the peer accepts no bytes); the writer loop then closes the connection as <see cref="DisconnectReason.WriteTimeout"/>.
+    /// </summary>
+    public void CheckWriteTimeout(long now)
+    {
+        var started = Volatile.Read(ref _writeStarted);
+        if (started != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started, now) > _writeTimeoutSpan)
+        {
+            _writeTimeout.Cancel();
+        }
+    }
+
     /// <summary>Aborts the transport now (the peer is gone or shutdown time is over).</summary>
     public void Abort()
     {
@@ -103,7 +117,8 @@ internal abstract class ClientConnection
         {
             while (await Outbox.WaitToReadAsync(token))
             {
-                _writeTimeout.CancelAfter(_writeTimeoutSpan);
+                // Watched by WriteWatchdog: one timer for all sockets instead of a timer operation per batch.
+                Volatile.Write(ref _writeStarted, System.Diagnostics.Stopwatch.GetTimestamp());
                 var wrote = false;
                 while (!IsClosing && Outbox.TryDequeue(out var item))
                 {
@@ -125,20 +140,14 @@ internal abstract class ClientConnection
                     await FlushAsync(token);
                 }
 
-                if (!_writeTimeout.TryReset())
-                {
-                    throw new OperationCanceledException(_writeTimeout.Token);
-                }
+                Volatile.Write(ref _writeStarted, 0);
             }
-        }
-        catch (OperationCanceledException) when (_writeTimeout.IsCancellationRequested && !IsClosing)
-        {
-            Close(DisconnectReason.WriteTimeout);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
         {
-            // A write to a socket the peer already closed or reset: a normal end, not an error.
-            Close(DisconnectReason.ClientClosed);
+            // The watchdog cancelled a stuck write (the transport reports it as cancellation or as an aborted
+            // socket); anything else is a write to a socket the peer already closed or reset: a normal end.
+            Close(_writeTimeout.IsCancellationRequested ? DisconnectReason.WriteTimeout : DisconnectReason.ClientClosed);
         }
 
         try

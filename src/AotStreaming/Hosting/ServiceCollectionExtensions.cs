@@ -49,6 +49,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Router>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<SseHeartbeat>();
+        services.AddSingleton<WriteWatchdog>();
         services.AddSingleton<ClientAddress>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<TokenAuthenticator>();

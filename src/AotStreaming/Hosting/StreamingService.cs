@@ -18,6 +18,7 @@ internal sealed class StreamingService(
     Router router,
     DispatcherPool dispatchers,
     SseHeartbeat heartbeat,
+    WriteWatchdog watchdog,
     ConnectionRegistry registry,
     MastodonSettings settings,
     IOptions<DispatchOptions> dispatchOptions,
@@ -40,6 +41,7 @@ internal sealed class StreamingService(
             settings.PostgresDescription, pg.MaxPoolSize, dispatchOptions.Value.EffectiveDispatcherCount, settings.Environment);
         redis.Start();
         heartbeat.Start();
+        watchdog.Start();
         _routing = router.RunAsync(_stopping.Token);
         lifetime.ApplicationStarted.Register(AnnounceListening);
         lifetime.ApplicationStopping.Register(CloseAllConnections);

@@ -18,4 +18,24 @@ public static class MetricsText
 
         throw new KeyNotFoundException($"metric {series} not found");
     }
+
+    /// <summary>Polls /metrics until <paramref name="condition"/> holds for the series (a state change of another process).</summary>
+    public static async Task WaitForAsync(Testing.StreamingServer server, string series, Func<double, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Testing.DefaultTimeoutExtensions.Timeout;
+        double last;
+        do
+        {
+            last = Value(await server.MetricsAsync(), series);
+            if (condition(last))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"{series} stayed at {last}");
+    }
 }
