@@ -98,6 +98,8 @@ internal abstract class ClientConnection
         var started = Volatile.Read(ref _writeStarted);
         if (started != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started, now) > _writeTimeoutSpan)
         {
+            // The reason first: cancelling the write aborts the socket, and the reader must not report that as the client's doing.
+            Close(DisconnectReason.WriteTimeout);
             _writeTimeout.Cancel();
         }
     }

@@ -111,7 +111,7 @@ internal sealed class RedisSubscriberConnection(
         await using var streamLifetime = stream;
         var commands = Channel.CreateUnbounded<string[]>(new UnboundedChannelOptions { SingleReader = true });
         var writer = PipeWriter.Create(stream);
-        var reader = PipeReader.Create(stream);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
 
         if (redisOptions.Password is { Length: > 0 } password)
         {
@@ -287,6 +287,9 @@ internal sealed class RedisSubscriberConnection(
         Socket socket = endPoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // A burst larger than Redis' pubsub output limit (client-output-buffer-limit pubsub, 32 MB hard by default)
+        // gets this connection closed by Redis; a large kernel buffer absorbs bursts while the read loop catches up.
+        socket.ReceiveBufferSize = 8 * 1024 * 1024;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
