@@ -18,7 +18,7 @@ internal sealed class ServerSentEventsEndpoint(
     ChannelResolver resolver,
     DispatcherPool dispatchers,
     SubscriptionIndex index,
-    ConnectionRegistry registry,
+    ConnectionTracker tracker,
     ConnectionLimiter limiter,
     StreamingMetrics metrics,
     IOptions<DeliveryOptions> deliveryOptions,
@@ -96,9 +96,7 @@ internal sealed class ServerSentEventsEndpoint(
 
         connection.DispatcherIndex = dispatchers.Assign();
         var subscriptions = new SubscriptionSet(dispatchers, index, metrics);
-        registry.Add(connection);
-        metrics.ClientConnected(Transport.EventSource, 1);
-        logger.ClientConnected(connection.Id, "eventsource", connection.User.AccountId, subscription.ChannelName);
+        tracker.Opened(connection, subscription.ChannelName);
         using var aborted = context.RequestAborted.Register(static state => ((ClientConnection)state!).Abort(), connection);
         try
         {
@@ -109,17 +107,7 @@ internal sealed class ServerSentEventsEndpoint(
         finally
         {
             await subscriptions.RemoveAllAsync();
-            registry.Remove(connection);
-            metrics.ClientConnected(Transport.EventSource, -1);
-            metrics.Disconnected(connection.Reason);
-            if (connection.Reason is DisconnectReason.Slow or DisconnectReason.WriteTimeout)
-            {
-                logger.ClientDropped(connection.Id, "eventsource", connection.Reason.ToString(), connection.Outbox.Frames, connection.Outbox.Bytes);
-            }
-            else
-            {
-                logger.ClientDisconnected(connection.Id, "eventsource", connection.Reason.ToString());
-            }
+            tracker.Closed(connection);
         }
     }
 

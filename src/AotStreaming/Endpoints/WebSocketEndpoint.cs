@@ -19,7 +19,7 @@ internal sealed class WebSocketEndpoint(
     ChannelResolver resolver,
     DispatcherPool dispatchers,
     SubscriptionIndex index,
-    ConnectionRegistry registry,
+    ConnectionTracker tracker,
     ConnectionLimiter limiter,
     StreamingMetrics metrics,
     IOptions<DeliveryOptions> deliveryOptions,
@@ -70,26 +70,14 @@ internal sealed class WebSocketEndpoint(
             });
             var connection = new WebSocketClient(socket, user, delivery, metrics) { DispatcherIndex = dispatchers.Assign() };
             var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, logger);
-            registry.Add(connection);
-            metrics.ClientConnected(Transport.WebSocket, 1);
-            logger.ClientConnected(connection.Id, "websocket", user.AccountId, context.Request.Query["stream"].ToString());
+            tracker.Opened(connection, context.Request.Query["stream"].ToString());
             try
             {
                 await session.RunAsync(context.Request.Query, context.RequestAborted);
             }
             finally
             {
-                registry.Remove(connection);
-                metrics.ClientConnected(Transport.WebSocket, -1);
-                metrics.Disconnected(connection.Reason);
-                if (connection.Reason is DisconnectReason.Slow or DisconnectReason.WriteTimeout)
-                {
-                    logger.ClientDropped(connection.Id, "websocket", connection.Reason.ToString(), connection.Outbox.Frames, connection.Outbox.Bytes);
-                }
-                else
-                {
-                    logger.ClientDisconnected(connection.Id, "websocket", connection.Reason.ToString());
-                }
+                tracker.Closed(connection);
             }
         }
         finally

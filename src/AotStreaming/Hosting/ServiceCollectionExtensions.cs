@@ -48,6 +48,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DispatcherPool>();
         services.AddSingleton<Router>();
         services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<ConnectionTracker>();
         services.AddSingleton<SseHeartbeat>();
         services.AddSingleton<WriteWatchdog>();
         services.AddSingleton<ClientAddress>();
