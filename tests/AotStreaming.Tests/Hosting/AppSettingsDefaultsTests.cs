@@ -35,7 +35,8 @@ public sealed class AppSettingsDefaultsTests
         foreach (var property in properties)
         {
             Assert.True(json.TryGetProperty(property.Name, out var value), $"{section}:{property.Name} is missing from appsettings.json");
-            var expected = Convert.ToString(property.GetValue(defaults), CultureInfo.InvariantCulture);
+            var value0 = property.GetValue(defaults);
+            var expected = value0 is bool flag ? (flag ? "true" : "false") : Convert.ToString(value0, CultureInfo.InvariantCulture);
             Assert.Equal(expected, value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText());
         }
 
