@@ -128,10 +128,4 @@ internal static class RedisEnvironment
         int.TryParse(text, out var port) && port is > 0 and < 65536
             ? port
             : throw new ConfigurationException($"Invalid {variable} environment variable: {value}");
-
-    internal static string Describe(EndPoint endPoint) => endPoint switch
-    {
-        DnsEndPoint d => $"{d.Host}:{d.Port}",
-        _ => endPoint.ToString() ?? "",
-    };
 }

@@ -158,5 +158,4 @@ internal sealed class ChannelResolver(StreamingDatabase database)
         _ => null,
     };
 
-    internal static string Describe(byte[] streamArray) => Encoding.UTF8.GetString(streamArray);
 }
