@@ -6,7 +6,7 @@ namespace AotStreaming.Benchmarks;
 internal static class Scenarios
 {
     // The knee steps and their pass mark: the highest rate whose p99 stays within 100 ms with nothing lost.
-    private static readonly double[] s_kneeRates = [10, 20, 50, 100, 200, 400];
+    private static readonly double[] s_kneeRates = [2, 5, 8, 10, 20, 50, 100, 200, 400];
     private const double KneeP99LimitMs = 100;
     private const int KneeMinMessages = 100;
     private const double KneeMinSeconds = 5;
