@@ -22,20 +22,7 @@ public static class MastodonEnvironment
         }
 
         var settings = Resolve(EnvironmentReader.FromProcess(dotEnv, overrides), postgres);
-        return dotEnv is null ? settings : new MastodonSettings
-        {
-            Environment = settings.Environment,
-            LogLevel = settings.LogLevel,
-            SocketPath = settings.SocketPath,
-            Bind = settings.Bind,
-            Port = settings.Port,
-            TrustedProxies = settings.TrustedProxies,
-            PostgresConnectionString = settings.PostgresConnectionString,
-            Redis = settings.Redis,
-            RedisNamespace = settings.RedisNamespace,
-            RedisDescription = settings.RedisDescription,
-            EnvFileLoaded = envFile,
-        };
+        return dotEnv is null ? settings : settings with { EnvFileLoaded = envFile };
     }
 
     internal static MastodonSettings Resolve(EnvironmentReader env, PostgresOptions postgres)

@@ -8,7 +8,7 @@ namespace AotStreaming.Configuration;
 /// Everything the Node server reads from its environment, resolved once at startup by
 /// <see cref="MastodonEnvironment"/>. Our own tunables live in the options classes instead.
 /// </summary>
-public sealed class MastodonSettings
+public sealed record MastodonSettings
 {
     /// <summary><c>NODE_ENV</c>: <c>production</c> or <c>development</c> (or anything, with <c>DATABASE_URL</c>).</summary>
     public required string Environment { get; init; }

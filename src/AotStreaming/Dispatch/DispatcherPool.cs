@@ -28,8 +28,6 @@ internal sealed class DispatcherPool
         _loops = Array.ConvertAll(_dispatchers, d => Task.Run(d.RunAsync));
     }
 
-    public int Count => _dispatchers.Length;
-
     public Dispatcher this[int index] => _dispatchers[index];
 
     public int Assign() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_dispatchers.Length);

@@ -17,16 +17,11 @@ internal sealed class ConnectionLimiter(IOptions<LimitsOptions> options, ClientA
     {
         var limits = options.Value;
         var address = addresses.Of(context);
-        if (limits.MaxConnections > 0 && Interlocked.Increment(ref _total) > limits.MaxConnections)
+        if (Interlocked.Increment(ref _total) > limits.MaxConnections && limits.MaxConnections > 0)
         {
             Interlocked.Decrement(ref _total);
             metrics.RejectedConnections.Increment();
             return "Too many connections";
-        }
-
-        if (limits.MaxConnections <= 0)
-        {
-            Interlocked.Increment(ref _total);
         }
 
         var count = _perAddress.AddOrUpdate(address, 1, static (_, c) => c + 1);

@@ -14,8 +14,9 @@ internal sealed class StreamingRequestHandler(
 {
     public Task InvokeAsync(HttpContext context)
     {
-        context.Response.Headers["X-Request-Id"] = Guid.NewGuid().ToString();
-        context.TraceIdentifier = context.Response.Headers["X-Request-Id"]!;
+        var requestId = Guid.NewGuid().ToString();
+        context.Response.Headers["X-Request-Id"] = requestId;
+        context.TraceIdentifier = requestId;
         if (context.Request.Headers.Upgrade.Count > 0)
         {
             return webSockets.HandleAsync(context);

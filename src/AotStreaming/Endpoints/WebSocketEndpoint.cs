@@ -69,7 +69,7 @@ internal sealed class WebSocketEndpoint(
                 KeepAliveTimeout = TimeSpan.FromSeconds(delivery.WebSocketPongTimeoutSeconds),
             });
             var connection = new WebSocketClient(socket, user, delivery, metrics) { DispatcherIndex = dispatchers.Assign() };
-            var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, logger);
+            var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(delivery.CloseGraceSeconds), logger);
             tracker.Opened(connection, context.Request.Query["stream"].ToString());
             try
             {

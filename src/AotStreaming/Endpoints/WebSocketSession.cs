@@ -19,6 +19,7 @@ internal sealed class WebSocketSession(
     SubscriptionSet subscriptions,
     StreamingMetrics metrics,
     LimitsOptions limits,
+    TimeSpan closeGrace,
     ILogger logger)
 {
     public const string BinaryNotSupported = "The mastodon streaming server does not support binary messages";
@@ -44,7 +45,7 @@ internal sealed class WebSocketSession(
             if (await Task.WhenAny(reading, writer) == writer)
             {
                 // The server closed (kill, slow, shutdown): give the client its close grace, then cut it off.
-                await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+                await Task.WhenAny(reading, Task.Delay(closeGrace, CancellationToken.None));
                 connection.Socket.Abort();
             }
 

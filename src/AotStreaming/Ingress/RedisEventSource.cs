@@ -54,10 +54,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
 
     public ChannelReader<RawEvent> Events => _events.Reader;
 
-    public bool IsConnected => _subscriber.IsConnected;
-
-    public IConnectionMultiplexer Commands => _commands;
-
     public void Start() => _subscriber.Start();
 
     public void Subscribe(string channel) => _subscriber.Subscribe(_namespace.Apply(channel));

@@ -39,8 +39,6 @@ internal sealed class RedisSubscriberConnection(
     /// <summary>Raised (on the connection loop) after every successful (re)connect and re-subscribe.</summary>
     public event Action? Connected;
 
-    public bool IsConnected => _connected;
-
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
     public void Subscribe(string channel)
