@@ -19,6 +19,21 @@ for f in "${files[@]}"; do
     skipped=$((skipped + $(get notExecuted)))
 done
 
+# CI keeps only the tail of its output, so the names and messages of failed tests are printed here, last.
+for f in "${files[@]}"; do
+    awk '
+        /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+            match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); failing = 1; next
+        }
+        failing && /<Message>/ { inmsg = 1; lines = 0; sub(/.*<Message>/, ""); printf "FAILED %s\n", name }
+        inmsg {
+            done = sub(/<\/Message>.*/, "")
+            if (lines++ < 12) print "    " $0
+            if (done) { inmsg = 0; failing = 0 }
+        }
+    ' "$f" | sed -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+done
+
 echo "${LABEL:+$LABEL: }$passed passed, $failed failed, $skipped skipped"
 if [ ${#files[@]} -eq 0 ] || [ "$total" -eq 0 ]; then
     echo "no tests ran (no results in $DIR)" >&2
