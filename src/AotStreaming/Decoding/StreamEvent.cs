@@ -83,7 +83,7 @@ internal sealed class StreamEvent
     }
 
     /// <summary>
-    /// The WebSocket frame for one stream array (for example <c>["hashtag","Foo"]</c>). Frames for
+    /// The WebSocket frame, header included, for one stream array (for example <c>["hashtag","Foo"]</c>). Frames for
     /// <c>filtered: []</c> and for no <c>filtered</c> are cached; a personal keyword match is not.
     /// </summary>
     public byte[] GetWebSocketFrame(byte[] streamArray, ReadOnlySpan<byte> filtered = default)
@@ -155,7 +155,7 @@ internal sealed class StreamEvent
         }
 
         buffer.Write("}"u8);
-        return buffer.WrittenSpan.ToArray();
+        return WebSocketWireFrame.Text(buffer.WrittenSpan);
     }
 
     /// <summary>

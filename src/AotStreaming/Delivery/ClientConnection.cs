@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
 using AotStreaming.Filtering;
@@ -5,9 +6,12 @@ using AotStreaming.Filtering;
 namespace AotStreaming.Delivery;
 
 /// <summary>
-/// One client (WebSocket or SSE): its outbox and the single writer loop that drains it. Everything that wants to
-/// send (dispatchers, heartbeats, error frames) enqueues; only the writer loop touches the socket, so sends never
-/// overlap and a slow socket costs only its own loop.
+/// One client (WebSocket or SSE): its outbox, its socket's write gate and the writer loop. Whoever queues a frame
+/// (a dispatcher, the SSE heartbeat, the reader's error frames) writes it straight to the socket on its own thread
+/// when the socket is free and takes the bytes without waiting, which is the normal case: no thread hop and no
+/// second copy per delivery. The first write that would wait is handed to the writer loop, which owns the socket
+/// until the outbox is empty again; meanwhile frames wait in the outbox, and a full outbox drops the client as slow.
+/// So a slow socket costs only its own writer loop and never holds up a broadcast.
 /// </summary>
 internal abstract class ClientConnection
 {
@@ -15,13 +19,16 @@ internal abstract class ClientConnection
 
     private readonly CancellationTokenSource _writeTimeout = new();
     private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationTokenSource _writeCancellation;
+    private readonly SemaphoreSlim _writerWake = new(0);
     private readonly TimeSpan _writeTimeoutSpan;
     private readonly TimeSpan _closeGrace;
     private int _closeRequested;
     private long _writeStarted;
+    private PendingWrite? _pending;
     private DisconnectReason _reason = DisconnectReason.ClientClosed;
 
-    protected ClientConnection(Transport transport, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
+    protected ClientConnection(Transport transport, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics, SocketWriteGate? gate = null)
     {
         Id = Interlocked.Increment(ref s_nextId);
         Transport = transport;
@@ -30,6 +37,9 @@ internal abstract class ClientConnection
         Outbox = new Outbox(options.OutboxCapacity, options.OutboxMaxBytes);
         _writeTimeoutSpan = TimeSpan.FromSeconds(options.WriteTimeoutSeconds);
         _closeGrace = TimeSpan.FromSeconds(options.CloseGraceSeconds);
+        _writeCancellation = CancellationTokenSource.CreateLinkedTokenSource(_writeTimeout.Token, _abort.Token);
+        Gate = gate ?? new SocketWriteGate();
+        Gate.Released = Pump;
     }
 
     public long Id { get; }
@@ -58,19 +68,23 @@ internal abstract class ClientConnection
 
     protected StreamingMetrics Metrics { get; }
 
+    /// <summary>Held by whoever is writing to the socket.</summary>
+    protected SocketWriteGate Gate { get; }
+
     /// <summary>Cancelled when the transport must be torn down at once (stuck write, shutdown grace over).</summary>
     protected CancellationToken AbortToken => _abort.Token;
 
-    /// <summary>Queues a frame; a full outbox closes the connection as slow and answers false.</summary>
+    /// <summary>Queues a frame and writes it if the socket is free; a full outbox closes the connection as slow and answers false.</summary>
     public bool Send(byte[] frame, bool isEvent = true, long receivedTimestamp = 0)
     {
-        if (Outbox.TryEnqueue(frame, isEvent, receivedTimestamp))
+        if (!Outbox.TryEnqueue(frame, isEvent, receivedTimestamp))
         {
-            return true;
+            Close(DisconnectReason.Slow);
+            return false;
         }
 
-        Close(DisconnectReason.Slow);
-        return false;
+        Pump();
+        return true;
     }
 
     /// <summary>
@@ -87,16 +101,17 @@ internal abstract class ClientConnection
         _reason = reason;
         Outbox.Complete();
         _abort.CancelAfter(_closeGrace);
+        _writerWake.Release();
     }
 
     /// <summary>
-    /// Called by <see cref="WriteWatchdog"/>: cancels a batch that has been writing for longer than the write timeout
+    /// Called by <see cref="WriteWatchdog"/>: cancels a write that has been waiting for longer than the write timeout
     /// (the peer accepts no bytes); the writer loop then closes the connection as <see cref="DisconnectReason.WriteTimeout"/>.
     /// </summary>
     public void CheckWriteTimeout(long now)
     {
         var started = Volatile.Read(ref _writeStarted);
-        if (started != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started, now) > _writeTimeoutSpan)
+        if (started != 0 && Stopwatch.GetElapsedTime(started, now) > _writeTimeoutSpan)
         {
             // The reason first: cancelling the write aborts the socket, and the reader must not report that as the client's doing.
             Close(DisconnectReason.WriteTimeout);
@@ -111,63 +126,158 @@ internal abstract class ClientConnection
         _abort.Cancel();
     }
 
+    /// <summary>
+    /// Writes queued frames on the calling thread for as long as the socket takes them at once. Safe from any thread:
+    /// the gate admits one writer, and a thread that finds it taken leaves its frame to the holder, which looks at
+    /// the outbox again after letting go.
+    /// </summary>
+    private void Pump()
+    {
+        while (!IsClosing && !Outbox.IsEmpty && Gate.TryEnter())
+        {
+            if (!WriteQueuedWithoutWaiting())
+            {
+                return;
+            }
+
+            Gate.ExitQuietly();
+        }
+    }
+
+    /// <summary>False when a write had to wait: it now belongs to the writer loop, and so does the gate.</summary>
+    private bool WriteQueuedWithoutWaiting()
+    {
+        while (!IsClosing && Outbox.TryDequeue(out var item))
+        {
+            ValueTask write;
+            try
+            {
+                write = WriteFrameAsync(item.Frame, _writeCancellation.Token);
+            }
+            catch (Exception ex) when (IsTransportFailure(ex))
+            {
+                write = ValueTask.FromException(ex);
+            }
+
+            if (!write.IsCompletedSuccessfully)
+            {
+                // Watched by WriteWatchdog: one timer for all sockets instead of a timer operation per write.
+                Volatile.Write(ref _writeStarted, Stopwatch.GetTimestamp());
+                Volatile.Write(ref _pending, new PendingWrite(write.AsTask(), item));
+                _writerWake.Release();
+                return false;
+            }
+
+            write.GetAwaiter().GetResult();
+            Written(item);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Finishes writes that had to wait, then the frames queued behind them, and closes the transport when asked to.
+    /// Runs for the life of the connection but is idle (no thread, no timer) while the socket keeps up.
+    /// </summary>
     public async Task RunWriterAsync()
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_writeTimeout.Token, _abort.Token);
-        var token = linked.Token;
+        var token = _writeCancellation.Token;
+        var holdsGate = false;
         try
         {
-            while (await Outbox.WaitToReadAsync(token))
+            while (true)
             {
-                // Watched by WriteWatchdog: one timer for all sockets instead of a timer operation per batch.
-                Volatile.Write(ref _writeStarted, System.Diagnostics.Stopwatch.GetTimestamp());
-                var wrote = false;
-                while (!IsClosing && Outbox.TryDequeue(out var item))
+                await _writerWake.WaitAsync(token);
+                if (Interlocked.Exchange(ref _pending, null) is { } pending)
                 {
-                    await WriteFrameAsync(item.Frame, token);
-                    if (item.IsEvent)
+                    holdsGate = true;
+                    await pending.Write;
+                    Written(pending.Item);
+                    while (!IsClosing && Outbox.TryDequeue(out var item))
                     {
-                        Metrics.CountSent(Transport);
-                        if (item.ReceivedTimestamp != 0)
-                        {
-                            Metrics.RedisToSocketWrite.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(item.ReceivedTimestamp).TotalSeconds);
-                        }
+                        Volatile.Write(ref _writeStarted, Stopwatch.GetTimestamp());
+                        await WriteFrameAsync(item.Frame, token);
+                        Written(item);
                     }
 
-                    wrote = true;
+                    Volatile.Write(ref _writeStarted, 0);
+                    holdsGate = false;
+                    // Exit runs Pump for frames queued while this loop held the gate.
+                    Gate.Exit();
                 }
 
-                if (wrote)
+                if (IsClosing)
                 {
-                    await FlushAsync(token);
+                    break;
                 }
-
-                Volatile.Write(ref _writeStarted, 0);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (IsTransportFailure(ex))
         {
             // The watchdog cancelled a stuck write (the transport reports it as cancellation or as an aborted
             // socket); anything else is a write to a socket the peer already closed or reset: a normal end.
             Close(_writeTimeout.IsCancellationRequested ? DisconnectReason.WriteTimeout : DisconnectReason.ClientClosed);
+        }
+        finally
+        {
+            Volatile.Write(ref _writeStarted, 0);
+        }
+
+        try
+        {
+            // A write handed over while the close was being requested: finish it (or give up at the abort) and
+            // free the gate, which the close frame needs.
+            if (Interlocked.Exchange(ref _pending, null) is { } late)
+            {
+                holdsGate = true;
+                await late.Write.WaitAsync(_abort.Token);
+            }
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            // Closing anyway.
+        }
+
+        if (holdsGate)
+        {
+            Gate.ExitQuietly();
         }
 
         try
         {
             await CloseTransportAsync(_reason, _abort.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (IsTransportFailure(ex))
         {
             AbortTransport();
         }
     }
 
-    protected abstract ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken);
+    private void Written(in OutboxItem item)
+    {
+        if (!item.IsEvent)
+        {
+            return;
+        }
 
-    protected abstract ValueTask FlushAsync(CancellationToken cancellationToken);
+        Metrics.CountSent(Transport);
+        if (item.ReceivedTimestamp != 0)
+        {
+            Metrics.RedisToSocketWrite.Observe(Stopwatch.GetElapsedTime(item.ReceivedTimestamp).TotalSeconds);
+        }
+    }
+
+    private static bool IsTransportFailure(Exception ex) =>
+        ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException;
+
+    /// <summary>Writes one whole frame and pushes it to the socket; completes synchronously when the socket took it.</summary>
+    protected abstract ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken);
 
     /// <summary>Ends the transport the way <paramref name="reason"/> asks (close frame, end of response, abort).</summary>
     protected abstract Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken);
 
     protected abstract void AbortTransport();
+
+    /// <summary>A write that could not finish at once, and the frame it carries (counted once it is written).</summary>
+    private sealed record PendingWrite(Task Write, OutboxItem Item);
 }

@@ -1,25 +1,27 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace AotStreaming.Delivery;
 
 /// <summary>
 /// One socket's queue of frames, bounded by count and by bytes. Writers (dispatchers, the connection's own reader)
 /// only ever call <see cref="TryEnqueue"/>: a false answer means the client is slow and gets closed, so one socket
-/// can never hold up a broadcast (the slow-consumer policy of the README lives here and only here).
+/// can never hold up a broadcast (the slow-consumer policy of the README lives here and only here). Frames wait here
+/// only while the socket is busy; <see cref="ClientConnection"/> writes straight through when it is idle.
 /// </summary>
 internal sealed class Outbox(int maxFrames, long maxBytes)
 {
-    public int Capacity => maxFrames;
-
-    private readonly Channel<OutboxItem> _items = Channel.CreateUnbounded<OutboxItem>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
-
+    private readonly ConcurrentQueue<OutboxItem> _items = new();
     private int _frames;
     private long _bytes;
+    private volatile bool _completed;
+
+    public int Capacity => maxFrames;
 
     public int Frames => Volatile.Read(ref _frames);
 
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    public bool IsEmpty => _items.IsEmpty;
 
     /// <summary>False when full (or completed): the caller closes the connection as slow.</summary>
     public bool TryEnqueue(byte[] frame, bool isEvent = true, long receivedTimestamp = 0) => TryEnqueue(new OutboxItem(frame, frame.Length, isEvent, receivedTimestamp));
@@ -27,28 +29,21 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     private bool TryEnqueue(OutboxItem item)
     {
         // Counts are checked before the write; concurrent writers may overshoot by one frame each, which is harmless.
-        if (Volatile.Read(ref _frames) >= maxFrames || (maxBytes > 0 && Interlocked.Read(ref _bytes) + item.Bytes > maxBytes && _frames > 0))
+        if (_completed || Volatile.Read(ref _frames) >= maxFrames || (maxBytes > 0 && Interlocked.Read(ref _bytes) + item.Bytes > maxBytes && _frames > 0))
         {
             return false;
         }
 
-        Interlocked.Increment(ref _frames);
+        // Counted before the item is visible, so a reader that sees the item also sees it counted.
         Interlocked.Add(ref _bytes, item.Bytes);
-        if (!_items.Writer.TryWrite(item))
-        {
-            Interlocked.Decrement(ref _frames);
-            Interlocked.Add(ref _bytes, -item.Bytes);
-            return false;
-        }
-
+        Interlocked.Increment(ref _frames);
+        _items.Enqueue(item);
         return true;
     }
 
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _items.Reader.WaitToReadAsync(cancellationToken);
-
     public bool TryDequeue(out OutboxItem item)
     {
-        if (!_items.Reader.TryRead(out item))
+        if (!_items.TryDequeue(out item))
         {
             return false;
         }
@@ -58,8 +53,8 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
         return true;
     }
 
-    /// <summary>Stops accepting frames; the writer loop drains nothing more and closes the transport.</summary>
-    public void Complete() => _items.Writer.TryComplete();
+    /// <summary>Stops accepting frames; the connection writes nothing more and closes the transport.</summary>
+    public void Complete() => _completed = true;
 }
 
 /// <param name="IsEvent">Counted in <c>messages_sent_total</c>; heartbeats and error frames are not, as upstream.</param>

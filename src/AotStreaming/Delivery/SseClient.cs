@@ -1,28 +1,29 @@
-using System.Buffers;
+using System.IO.Pipelines;
 using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
 namespace AotStreaming.Delivery;
 
-/// <summary>An EventSource client: frames go to the response body, flushed once per drained batch.</summary>
+/// <summary>An EventSource client: each frame is written to the response body and flushed.</summary>
 internal sealed class SseClient(HttpContext context, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
     : ClientConnection(Transport.EventSource, user, options, metrics)
 {
     protected override ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken)
     {
-        context.Response.BodyWriter.Write(frame);
-        return ValueTask.CompletedTask;
+        var flush = context.Response.BodyWriter.WriteAsync(frame, cancellationToken);
+        if (flush.IsCompletedSuccessfully)
+        {
+            return Check(flush.Result);
+        }
+
+        return AwaitAsync(flush);
+
+        static async ValueTask AwaitAsync(ValueTask<FlushResult> flush) => await Check(await flush);
     }
 
-    protected override async ValueTask FlushAsync(CancellationToken cancellationToken)
-    {
-        var result = await context.Response.BodyWriter.FlushAsync(cancellationToken);
-        if (result.IsCanceled || result.IsCompleted)
-        {
-            throw new OperationCanceledException("response closed");
-        }
-    }
+    private static ValueTask Check(FlushResult result) =>
+        result.IsCanceled || result.IsCompleted ? ValueTask.FromException(new OperationCanceledException("response closed")) : ValueTask.CompletedTask;
 
     protected override Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken)
     {

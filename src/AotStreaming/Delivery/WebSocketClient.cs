@@ -4,9 +4,12 @@ using AotStreaming.Diagnostics;
 
 namespace AotStreaming.Delivery;
 
-/// <summary>A WebSocket client: text frames out, close codes by <see cref="DisconnectReason"/>.</summary>
-internal sealed class WebSocketClient(WebSocket socket, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
-    : ClientConnection(Transport.WebSocket, user, options, metrics)
+/// <summary>
+/// A WebSocket client: pre-framed text frames go straight to the upgraded stream, so the runtime WebSocket
+/// (<paramref name="socket"/>) only reads, answers pings and closes; close codes by <see cref="DisconnectReason"/>.
+/// </summary>
+internal sealed class WebSocketClient(WebSocket socket, WebSocketTransportStream stream, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
+    : ClientConnection(Transport.WebSocket, user, options, metrics, stream.Gate)
 {
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeDescription;
@@ -26,9 +29,7 @@ internal sealed class WebSocketClient(WebSocket socket, AuthenticatedUser user, 
     }
 
     protected override ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken) =>
-        socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-
-    protected override ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        stream.WriteFrameAsync(frame, cancellationToken);
 
     protected override Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -68,7 +69,10 @@ internal sealed class WebSocketEndpoint(
                 KeepAliveInterval = TimeSpan.FromSeconds(delivery.WebSocketPingSeconds),
                 KeepAliveTimeout = TimeSpan.FromSeconds(delivery.WebSocketPongTimeoutSeconds),
             });
-            var connection = new WebSocketClient(socket, user, delivery, metrics) { DispatcherIndex = dispatchers.Assign() };
+            // Always ours: StreamingApp installs the feature for every upgradable request.
+            var stream = (context.Features.Get<IHttpUpgradeFeature>() as WebSocketUpgradeFeature)?.Stream
+                ?? throw new InvalidOperationException("the upgraded stream was not created by WebSocketUpgradeFeature");
+            var connection = new WebSocketClient(socket, stream, user, delivery, metrics) { DispatcherIndex = dispatchers.Assign() };
             var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(delivery.CloseGraceSeconds), logger);
             tracker.Opened(connection, context.Request.Query["stream"].ToString());
             try

@@ -61,12 +61,13 @@ public static class StreamingApp
         builder.Services.AddAotStreaming(settings);
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<StreamingRequestHandler>();
-        // Before UseWebSockets, which captures the upgrade feature: kill must send an empty close frame (§3.5).
+        // Before UseWebSockets, which captures the upgrade feature: our writer shares the upgraded stream with the
+        // runtime WebSocket, and kill must send an empty close frame (§3.5).
         app.Use(static (context, next) =>
         {
             if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             {
-                context.Features.Set<IHttpUpgradeFeature>(new EmptyCloseUpgradeFeature(upgrade));
+                context.Features.Set<IHttpUpgradeFeature>(new WebSocketUpgradeFeature(upgrade));
             }
 
             return next(context);

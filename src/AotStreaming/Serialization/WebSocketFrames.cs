@@ -14,9 +14,11 @@ internal static class WebSocketFrames
 
     public static ReadOnlySpan<byte> FilteredKey => "\"filtered\":"u8;
 
-    public static byte[] Error(string message, int status) =>
-        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonText.EncodeString(message))},\"status\":{status}}}");
+    /// <summary>An error frame, framed for the wire (<see cref="WebSocketWireFrame"/>).</summary>
+    public static byte[] Error(string message, int status) => WebSocketWireFrame.Text(
+        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonText.EncodeString(message))},\"status\":{status}}}"));
 
-    public static byte[] Error(string message) =>
-        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonText.EncodeString(message))}}}");
+    /// <summary>An error frame without a status, framed for the wire.</summary>
+    public static byte[] Error(string message) => WebSocketWireFrame.Text(
+        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonText.EncodeString(message))}}}"));
 }

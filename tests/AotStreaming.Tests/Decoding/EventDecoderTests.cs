@@ -74,8 +74,8 @@ public sealed class EventDecoderTests
         Decode("""{"event":"x","payload":42}""", out var number);
         var stream = Encoding.UTF8.GetBytes("""["public"]""");
 
-        Assert.Equal("""{"stream":["public"],"event":"delete","payload":"106"}""", Encoding.UTF8.GetString(delete!.GetWebSocketFrame(stream)));
-        Assert.Equal("""{"stream":["public"],"event":"x","payload":42}""", Encoding.UTF8.GetString(number!.GetWebSocketFrame(stream)));
+        Assert.Equal("""{"stream":["public"],"event":"delete","payload":"106"}""", Text(delete!.GetWebSocketFrame(stream)));
+        Assert.Equal("""{"stream":["public"],"event":"x","payload":42}""", Text(number!.GetWebSocketFrame(stream)));
         Assert.Equal("event: x\ndata: 42\n\n", Encoding.UTF8.GetString(number.GetSseFrame()));
     }
 
@@ -89,7 +89,7 @@ public sealed class EventDecoderTests
         var second = decoded.GetWebSocketFrame(Encoding.UTF8.GetBytes("""["hashtag","Foo"]"""), "[]"u8);
 
         Assert.Same(first, second);
-        Assert.Equal("""{"stream":["hashtag","Foo"],"event":"update","payload":"{\"id\":\"1\",\"text\":\"é \\\"q\\\"\",\"filtered\":[]}"}""", Encoding.UTF8.GetString(first));
+        Assert.Equal("""{"stream":["hashtag","Foo"],"event":"update","payload":"{\"id\":\"1\",\"text\":\"é \\\"q\\\"\",\"filtered\":[]}"}""", Text(first));
         Assert.Equal("event: update\ndata: {\"id\":\"1\",\"text\":\"é \\\"q\\\"\",\"filtered\":[]}\n\n", Encoding.UTF8.GetString(decoded.GetSseFrame("[]"u8)));
     }
 
@@ -106,4 +106,7 @@ public sealed class EventDecoderTests
         Assert.Null(facts.Language);
         Assert.False(facts.HasFiltered);
     }
+
+    /// <summary>The JSON text of a wire frame (the frame's header is checked by WebSocketWireFrameTests).</summary>
+    private static string Text(byte[] frame) => Encoding.UTF8.GetString(Serialization.WebSocketWireFrame.Payload(frame));
 }

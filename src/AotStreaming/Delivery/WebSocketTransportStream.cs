@@ -1,16 +1,24 @@
-namespace AotStreaming.Endpoints;
+namespace AotStreaming.Delivery;
 
 /// <summary>
-/// The upgraded connection's stream, with one rewrite on the way out: a close frame carrying status 1005 becomes an
-/// empty close frame. .NET's WebSocket always writes the status it is given, but 1005 ("no status") must never be on
-/// the wire (RFC 6455 §7.4.1) and strict clients (.NET's own ClientWebSocket) abort on it; upstream's kill sends an
-/// empty close frame, which clients report as 1005 (reference §3.5).
+/// The upgraded connection's stream, shared by two writers: <see cref="WebSocketClient"/> writes its pre-framed text
+/// frames straight through (<see cref="WriteFrameAsync"/>, holding the <see cref="Gate"/>), and the runtime WebSocket
+/// writes its control frames (pong, keep-alive ping, close) through the ordinary Stream methods, which wait for the
+/// gate. The runtime writes each frame with one call, so a frame is never split by another writer.
+/// <para>
+/// One rewrite on the way out: a close frame carrying status 1005 becomes an empty close frame. .NET's WebSocket
+/// always writes the status it is given, but 1005 ("no status") must never be on the wire (RFC 6455 §7.4.1) and
+/// strict clients (.NET's own ClientWebSocket) abort on it; upstream's kill sends an empty close frame, which clients
+/// report as 1005 (reference §3.5).
+/// </para>
 /// </summary>
-internal sealed class EmptyCloseFrameStream(Stream inner) : Stream
+internal sealed class WebSocketTransportStream(Stream inner) : Stream
 {
     // FIN + close opcode, unmasked payload length 2, status 1005 big-endian: what CloseOutputAsync(Empty) writes.
     private static readonly byte[] s_closeWith1005 = [0x88, 0x02, 0x03, 0xED];
     private static readonly byte[] s_emptyClose = [0x88, 0x00];
+
+    public SocketWriteGate Gate { get; } = new();
 
     public override bool CanRead => inner.CanRead;
 
@@ -21,6 +29,9 @@ internal sealed class EmptyCloseFrameStream(Stream inner) : Stream
     public override long Length => throw new NotSupportedException();
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>A whole frame from the connection's writer, which already holds the gate.</summary>
+    public ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) => inner.WriteAsync(frame, cancellationToken);
 
     public override void Flush() => inner.Flush();
 
@@ -34,13 +45,25 @@ internal sealed class EmptyCloseFrameStream(Stream inner) : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         inner.ReadAsync(buffer, offset, count, cancellationToken);
 
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(Rewrite(buffer.AsMemory(offset, count)).Span);
+    public override void Write(byte[] buffer, int offset, int count) =>
+        WriteAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.WriteAsync(Rewrite(buffer), cancellationToken);
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await Gate.EnterAsync(cancellationToken);
+        try
+        {
+            await inner.WriteAsync(Rewrite(buffer), cancellationToken);
+        }
+        finally
+        {
+            // Exit also writes the frames that queued up behind this control frame.
+            Gate.Exit();
+        }
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.WriteAsync(Rewrite(buffer.AsMemory(offset, count)), cancellationToken).AsTask();
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
@@ -62,7 +85,6 @@ internal sealed class EmptyCloseFrameStream(Stream inner) : Stream
         await base.DisposeAsync();
     }
 
-    // The WebSocket writes each frame with one call, so the close frame arrives here whole.
     private static ReadOnlyMemory<byte> Rewrite(ReadOnlyMemory<byte> buffer) =>
         buffer.Span.SequenceEqual(s_closeWith1005) ? s_emptyClose : buffer;
 }
