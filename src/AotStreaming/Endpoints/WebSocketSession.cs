@@ -26,6 +26,7 @@ internal sealed class WebSocketSession(
 
     private double _tokens = limits.CommandBurst;
     private long _lastRefill = Environment.TickCount64;
+    private long _lastRateLimitNotice = long.MinValue / 2;
 
     public async Task RunAsync(IQueryCollection query, CancellationToken requestAborted)
     {
@@ -142,7 +143,15 @@ internal sealed class WebSocketSession(
         if (!TakeToken())
         {
             metrics.RejectedSubscriptions.Increment();
-            SendError("Too many requests", 429);
+            // One notice per second, not one per rejected command: a client flooding commands without reading would
+            // otherwise fill its own outbox with error frames and be dropped as slow, which tells it nothing.
+            var now = Environment.TickCount64;
+            if (now - _lastRateLimitNotice >= 1000)
+            {
+                _lastRateLimitNotice = now;
+                SendError("Too many requests", 429);
+            }
+
             return;
         }
 
