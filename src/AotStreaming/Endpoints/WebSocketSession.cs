@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// One accepted WebSocket: the reader loop (client commands) beside the connection's writer loop. The reader never
-/// sends; error frames and closes go through the outbox so only the writer touches the socket.
+/// One accepted WebSocket: the reader loop (client commands) beside the connection's writer loop. Error frames go
+/// through <see cref="ClientConnection.Send"/> like events, so they keep their place among them, and closes through
+/// <see cref="ClientConnection.Close(DisconnectReason)"/>, so the close frame is the last thing written.
 /// </summary>
 internal sealed class WebSocketSession(
     WebSocketClient connection,
