@@ -81,6 +81,10 @@ internal sealed class StreamingService(
         }
 
         logger.Listening(address ?? settings.ListenDescription);
+
+        // Start-up garbage (configuration, the service graph, Kestrel's and the clients' set-up) is dead now; one
+        // aggressive collection returns its pages to the OS instead of keeping them resident for the process's life.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>WebSockets get 1001, SSE responses end; each writer loop does its own close.</summary>
