@@ -51,6 +51,8 @@ internal sealed class ChildProcess : IDisposable
             info.ArgumentList.Add(argument);
         }
 
+        // Children run with their own runtime defaults, not the tool's; --server-env may still set them.
+        SocketEngineSettings.RemoveFrom(info.Environment);
         foreach (var (key, value) in environment ?? [])
         {
             info.Environment[key] = value;

@@ -4,9 +4,10 @@ using System.Net.Sockets;
 namespace AotStreaming.Benchmarks;
 
 /// <summary>
-/// The HTTP handlers every client shares: one for readers and one for stalled clients, whose sockets get
-/// a tiny receive buffer so that back-pressure reaches the server after kilobytes, not megabytes, of
-/// loopback autotuned buffering.
+/// How every client reaches the server: the HTTP handlers the SSE clients share (one for readers, one for
+/// stalled clients) and <see cref="ConnectSocketAsync"/> for the raw-socket WebSocket clients. Stalled
+/// clients' sockets get a tiny receive buffer so that back-pressure reaches the server after kilobytes, not
+/// megabytes, of loopback autotuned buffering.
 /// </summary>
 internal sealed class ClientConnections : IDisposable
 {
@@ -22,7 +23,8 @@ internal sealed class ClientConnections : IDisposable
     public ClientConnections(int serverPort)
     {
         BaseHttp = new Uri($"http://127.0.0.1:{serverPort}");
-        BaseWebSocket = new Uri($"ws://127.0.0.1:{serverPort}");
+        ServerEndPoint = new IPEndPoint(IPAddress.Loopback, serverPort);
+        Host = $"127.0.0.1:{serverPort}";
         Readers = CreateHandler(receiveBufferBytes: null);
         Stalled = CreateHandler(StalledReceiveBufferBytes);
         ReaderHttp = new HttpClient(Readers, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
@@ -31,7 +33,10 @@ internal sealed class ClientConnections : IDisposable
 
     public Uri BaseHttp { get; }
 
-    public Uri BaseWebSocket { get; }
+    public IPEndPoint ServerEndPoint { get; }
+
+    /// <summary>The Host header value for requests written by hand.</summary>
+    public string Host { get; }
 
     public SocketsHttpHandler Readers { get; }
 
@@ -40,6 +45,10 @@ internal sealed class ClientConnections : IDisposable
     public HttpClient ReaderHttp { get; }
 
     public HttpClient StalledHttp { get; }
+
+    /// <summary>A connected TCP socket from the next source address; stalled clients get the tiny receive buffer.</summary>
+    public Task<Socket> ConnectSocketAsync(bool stalled, CancellationToken cancellationToken) =>
+        ConnectAsync(ServerEndPoint, stalled ? StalledReceiveBufferBytes : null, cancellationToken);
 
     public void Dispose()
     {
@@ -65,8 +74,14 @@ internal sealed class ClientConnections : IDisposable
         AutomaticDecompression = DecompressionMethods.None,
         ConnectTimeout = TimeSpan.FromSeconds(30),
         ConnectCallback = async (context, cancellationToken) =>
+            new NetworkStream(await ConnectAsync(context.DnsEndPoint, receiveBufferBytes, cancellationToken), ownsSocket: true),
+    };
+
+    private static async Task<Socket> ConnectAsync(EndPoint server, int? receiveBufferBytes, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
         {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             socket.Bind(new IPEndPoint(NextSourceAddress(), 0));
             if (receiveBufferBytes is { } bytes)
             {
@@ -74,16 +89,13 @@ internal sealed class ClientConnections : IDisposable
                 socket.ReceiveBufferSize = bytes;
             }
 
-            try
-            {
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    };
+            await socket.ConnectAsync(server, cancellationToken);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

@@ -1,5 +1,7 @@
 using AotStreaming.Benchmarks;
 
+SocketEngineSettings.ApplyToThisProcess();
+
 BenchOptions options;
 try
 {
