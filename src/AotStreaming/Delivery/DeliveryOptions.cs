@@ -31,6 +31,14 @@ public sealed class DeliveryOptions
     public int SocketSendBufferBytes { get; set; } = 128 * 1024;
 
     /// <summary>
+    /// Bytes Kestrel holds for one socket, beyond its kernel send buffer, before a write has to wait (Kestrel's
+    /// MaxResponseBufferSize, 64 KiB by default). Only a socket whose kernel buffer is full reaches it, and from
+    /// then on frames wait in the outbox as shared references instead of as copies here: 16 KiB keeps a stalled
+    /// client's private memory small (10% of 5,000 clients stalled: about 8 MB instead of 32 MB).
+    /// </summary>
+    public int ResponseBufferBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
     /// Run socket completions inline on Kestrel's I/O threads (Kestrel's UnsafePreferInlineScheduling). Safe because
     /// no code on those paths blocks; saves a thread-pool hop per frame.
     /// </summary>
@@ -62,6 +70,11 @@ internal sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOption
         if (options.SocketSendBufferBytes is < 0 or > 64 * 1024 * 1024)
         {
             errors.Add($"{DeliveryOptions.SectionName}:SocketSendBufferBytes must be 0 (kernel default) to 67108864 (was {options.SocketSendBufferBytes}).");
+        }
+
+        if (options.ResponseBufferBytes is < 0 or > 64 * 1024 * 1024)
+        {
+            errors.Add($"{DeliveryOptions.SectionName}:ResponseBufferBytes must be 0 to 67108864 (was {options.ResponseBufferBytes}).");
         }
 
         if (options.OutboxMaxBytes < 0)

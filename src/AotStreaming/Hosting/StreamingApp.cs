@@ -126,6 +126,9 @@ public static class StreamingApp
             // completions and our writer loops inline instead of hopping through its I/O queues: one thread-pool
             // hop less per frame, which is most of a broadcast's cost.
             sockets.UnsafePreferInlineScheduling = delivery.InlineSocketScheduling;
+            // The transport's output pipe holds at most this much per socket once its kernel buffer is full;
+            // beyond it writes wait and frames queue in the outbox as shared references (DeliveryOptions).
+            sockets.MaxWriteBufferSize = delivery.ResponseBufferBytes;
             if (delivery.SocketSendBufferBytes > 0)
             {
                 // Accepted sockets inherit the listener's send buffer on Linux. A fixed size stops the kernel from
@@ -149,6 +152,7 @@ public static class StreamingApp
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = null;
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
+            kestrel.Limits.MaxResponseBufferSize = delivery.ResponseBufferBytes;
             // Slow-loris: a request's headers must arrive within RequestHeadersTimeoutSeconds (15 s by default);
             // 32 KiB of headers is ample for a token.
             var limits = new LimitsOptions();
