@@ -17,8 +17,16 @@ internal static class SocketEngineSettings
 
     public static void ApplyToThisProcess()
     {
-        Environment.SetEnvironmentVariable(InlineCompletions, "1");
-        Environment.SetEnvironmentVariable(ThreadCount, "1");
+        // An explicit setting in the environment wins, so the tool's own cost can be compared with other values.
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        }
+
+        if (Environment.GetEnvironmentVariable(ThreadCount) is null)
+        {
+            Environment.SetEnvironmentVariable(ThreadCount, "1");
+        }
     }
 
     public static void RemoveFrom(IDictionary<string, string?> environment)
