@@ -5,7 +5,7 @@ namespace AotStreaming.Benchmarks;
 /// <summary>The four scenarios: each prepares Redis, the database and the server, then drives a <see cref="LoadSession"/>.</summary>
 internal static class Scenarios
 {
-    // The knee steps and their pass mark: the highest rate whose p99 stays within 100 ms with nothing lost.
+    // The knee steps and their pass mark: the highest rate whose p99 stays within 100 ms with nothing lost (KneeAsync).
     private static readonly double[] s_kneeRates = [2, 5, 8, 10, 20, 50, 100, 200, 400];
     private const double KneeP99LimitMs = 100;
     private const int KneeMinMessages = 100;
@@ -56,7 +56,13 @@ internal static class Scenarios
         await using var session = env.CreateSession(server, env.Options.Stream, roles: null, rotateAuthors: false);
         await session.ConnectAsync();
 
+        // Steps go on until two in a row fail: one step over the mark can be noise on a shared machine, and at the
+        // lowest rates every status meets cold caches, so a low step may fail where the next passes. Every step is
+        // printed; the knee is the highest step that passed, and any failed step below it is named.
         double? knee = null;
+        var failedBelow = new List<double>();
+        var pending = new List<double>();
+        var failuresInARow = 0;
         foreach (var rate in s_kneeRates)
         {
             session.Recorder.Reset();
@@ -70,19 +76,35 @@ internal static class Scenarios
                 Report.PrintJson(result, "knee");
             }
 
-            if (!passed)
+            if (result.ServerExited)
             {
                 break;
             }
 
-            knee = rate;
+            if (passed)
+            {
+                failedBelow.AddRange(pending);
+                pending.Clear();
+                knee = rate;
+                failuresInARow = 0;
+            }
+            else
+            {
+                pending.Add(rate);
+                if (++failuresInARow == 2)
+                {
+                    break;
+                }
+            }
+
             // Let queues empty before the next step so steps do not overlap.
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
+        var below = failedBelow.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; over the mark below it at {string.Join(", ", failedBelow)}/s");
         Console.WriteLine(knee is { } k
-            ? string.Create(CultureInfo.InvariantCulture, $"knee: highest rate with p99 <= {KneeP99LimitMs} ms and nothing lost = {k}/s ({k * env.Options.Clients:0} deliveries/s offered){(k == s_kneeRates[^1] ? " (every step passed)" : "")}")
-            : $"knee: even {s_kneeRates[0]}/s exceeded p99 {KneeP99LimitMs} ms or lost messages");
+            ? string.Create(CultureInfo.InvariantCulture, $"knee: highest rate with p99 <= {KneeP99LimitMs} ms and nothing lost = {k}/s ({k * env.Options.Clients:0} deliveries/s offered){(k == s_kneeRates[^1] ? " (every step passed)" : "")}{below}")
+            : $"knee: no step up to the second failure in a row kept p99 <= {KneeP99LimitMs} ms with nothing lost");
         return 0;
     }
 
