@@ -6,7 +6,7 @@ using Xunit;
 namespace AotStreaming.Endpoints;
 
 /// <summary>Reference §2.5 and §2.2: the SSE response, its framing and the only_media switch.</summary>
-public sealed class ServerSentEventsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public sealed class ServerSentEventsTests(NoHeartbeatFixture fixture) : IClassFixture<NoHeartbeatFixture>
 {
     private readonly StreamingServer _server = fixture.Server;
 
