@@ -12,13 +12,14 @@ namespace AotStreaming.Delivery;
 public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassFixture<MemoryBoundTests.Fixture>
 {
     private const long OutboxMaxBytes = 1024 * 1024;
+    private const int Messages = 3200;
     private static readonly string s_bigContent = new('x', 32 * 1024);
 
     private readonly StreamingServer _server = fixture.Server;
     private readonly MastodonDatabase _db = fixture.Database;
 
     [Fact]
-    public async Task StalledClient_50MegabytesPublished_RssGrowthAndOutboxBytesBounded_Section15()
+    public async Task StalledClient_100MegabytesPublished_RssGrowthAndOutboxBytesBounded_Section15()
     {
         var tag = FilterScenario.UniqueTag();
         var channel = "timeline:hashtag:" + tag;
@@ -34,11 +35,14 @@ public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassF
         var rssBefore = ResidentBytes(_server.ProcessId);
         var maxOutbox = 0.0;
 
-        await PublishAsync(channel, message, healthy, 1600, metrics => maxOutbox = Math.Max(maxOutbox, MetricsText.Value(metrics, "aot_streaming_outbox_bytes")));
+        await PublishAsync(channel, message, healthy, Messages, metrics => maxOutbox = Math.Max(maxOutbox, MetricsText.Value(metrics, "aot_streaming_outbox_bytes")));
 
+        // A server that kept everything for the stalled client would grow by about the published volume (100 MB).
+        // Half of it is the mark because garbage waiting for the next collection counts in RSS too, and the GC's
+        // gen0 budget on a machine with a 32 MB L3 cache is tens of MB: a quarter of 50 MB failed about one run in eight.
         var growth = ResidentBytes(_server.ProcessId) - rssBefore;
-        var published = 1600L * s_bigContent.Length;
-        Assert.True(growth < published / 4, $"RSS grew {growth} bytes while {published} bytes were published");
+        var published = (long)Messages * s_bigContent.Length;
+        Assert.True(growth < published / 2, $"RSS grew {growth} bytes while {published} bytes were published");
         Assert.True(maxOutbox <= 2 * OutboxMaxBytes, $"outbox bytes reached {maxOutbox}");
     }
 
