@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
@@ -15,6 +16,13 @@ namespace AotStreaming.Delivery;
 /// </summary>
 internal abstract class ClientConnection
 {
+    /// <summary>
+    /// The most bytes one write (and one flush) of the writer loop carries when several frames are queued: the
+    /// transport's own per-socket buffer (<see cref="DeliveryOptions.ResponseBufferBytes"/>), since a larger write only
+    /// waits longer. 64 KiB batches, tried first, raised p99 and peak RSS with 10% stalled clients.
+    /// </summary>
+    internal const int MaxBatchBytes = 16 * 1024;
+
     private static long s_nextId;
 
     private readonly CancellationTokenSource _writeTimeout = new();
@@ -25,7 +33,9 @@ internal abstract class ClientConnection
     private readonly TimeSpan _closeGrace;
     private int _closeRequested;
     private long _writeStarted;
-    private PendingWrite? _pending;
+    private Task? _pending;
+    private readonly List<OutboxItem> _batch = [];
+    private byte[]? _batchBuffer;
     private DisconnectReason _reason = DisconnectReason.ClientClosed;
 
     protected ClientConnection(Transport transport, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics, SocketWriteGate? gate = null)
@@ -147,12 +157,13 @@ internal abstract class ClientConnection
     /// <summary>False when a write had to wait: it now belongs to the writer loop, and so does the gate.</summary>
     private bool WriteQueuedWithoutWaiting()
     {
-        while (!IsClosing && Outbox.TryDequeue(out var item))
+        // One frame per write here: the socket is keeping up, and copying frames together only delays the first.
+        while (TakeBatch(out var bytes, batch: false))
         {
             ValueTask write;
             try
             {
-                write = WriteFrameAsync(item.Frame, _writeCancellation.Token);
+                write = WriteFrameAsync(bytes, _writeCancellation.Token);
             }
             catch (Exception ex) when (IsTransportFailure(ex))
             {
@@ -163,16 +174,72 @@ internal abstract class ClientConnection
             {
                 // Watched by WriteWatchdog: one timer for all sockets instead of a timer operation per write.
                 Volatile.Write(ref _writeStarted, Stopwatch.GetTimestamp());
-                Volatile.Write(ref _pending, new PendingWrite(write.AsTask(), item));
+                Volatile.Write(ref _pending, write.AsTask());
                 _writerWake.Release();
                 return false;
             }
 
             write.GetAwaiter().GetResult();
-            Written(item);
+            FinishBatch(written: true);
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Takes the queued frames for one write, and so one flush: a lone frame as it is (no copy, the normal case), or
+    /// with <paramref name="batch"/> (the writer loop, for a socket that is catching up) several, up to
+    /// <see cref="MaxBatchBytes"/>, copied into one pooled buffer.
+    /// Only the gate's holder calls it, so the batch state needs no lock.
+    /// </summary>
+    private bool TakeBatch(out ReadOnlyMemory<byte> bytes, bool batch)
+    {
+        _batch.Clear();
+        bytes = default;
+        if (IsClosing || !Outbox.TryDequeue(out var first))
+        {
+            return false;
+        }
+
+        _batch.Add(first);
+        if (!batch || !Outbox.TryPeekBytes(out var next) || first.Bytes + next > MaxBatchBytes)
+        {
+            bytes = first.Frame;
+            return true;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxBatchBytes);
+        first.Frame.CopyTo(buffer, 0);
+        var length = first.Bytes;
+        while (Outbox.TryPeekBytes(out next) && length + next <= MaxBatchBytes && Outbox.TryDequeue(out var item))
+        {
+            item.Frame.CopyTo(buffer, length);
+            length += item.Bytes;
+            _batch.Add(item);
+        }
+
+        _batchBuffer = buffer;
+        bytes = buffer.AsMemory(0, length);
+        return true;
+    }
+
+    /// <summary>Counts the batch's events once they are on the socket, and returns its pooled buffer.</summary>
+    private void FinishBatch(bool written)
+    {
+        if (written)
+        {
+            foreach (var item in _batch)
+            {
+                Written(item);
+            }
+        }
+
+        _batch.Clear();
+        if (_batchBuffer is { } buffer)
+        {
+            _batchBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -191,13 +258,13 @@ internal abstract class ClientConnection
                 if (Interlocked.Exchange(ref _pending, null) is { } pending)
                 {
                     holdsGate = true;
-                    await pending.Write;
-                    Written(pending.Item);
-                    while (!IsClosing && Outbox.TryDequeue(out var item))
+                    await pending;
+                    FinishBatch(written: true);
+                    while (TakeBatch(out var bytes, batch: true))
                     {
                         Volatile.Write(ref _writeStarted, Stopwatch.GetTimestamp());
-                        await WriteFrameAsync(item.Frame, token);
-                        Written(item);
+                        await WriteFrameAsync(bytes, token);
+                        FinishBatch(written: true);
                     }
 
                     Volatile.Write(ref _writeStarted, 0);
@@ -230,7 +297,7 @@ internal abstract class ClientConnection
             if (Interlocked.Exchange(ref _pending, null) is { } late)
             {
                 holdsGate = true;
-                await late.Write.WaitAsync(_abort.Token);
+                await late.WaitAsync(_abort.Token);
             }
         }
         catch (Exception ex) when (IsTransportFailure(ex))
@@ -240,6 +307,8 @@ internal abstract class ClientConnection
 
         if (holdsGate)
         {
+            // A batch that failed or was cut short is not counted as sent; its pooled buffer goes back.
+            FinishBatch(written: false);
             Gate.ExitQuietly();
         }
 
@@ -270,14 +339,12 @@ internal abstract class ClientConnection
     private static bool IsTransportFailure(Exception ex) =>
         ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException;
 
-    /// <summary>Writes one whole frame and pushes it to the socket; completes synchronously when the socket took it.</summary>
-    protected abstract ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken);
+    /// <summary>Writes whole frames and pushes them to the socket; completes synchronously when the socket took them.</summary>
+    protected abstract ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken);
 
     /// <summary>Ends the transport the way <paramref name="reason"/> asks (close frame, end of response, abort).</summary>
     protected abstract Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken);
 
     protected abstract void AbortTransport();
 
-    /// <summary>A write that could not finish at once, and the frame it carries (counted once it is written).</summary>
-    private sealed record PendingWrite(Task Write, OutboxItem Item);
 }

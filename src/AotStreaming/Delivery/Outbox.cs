@@ -41,6 +41,14 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
         return true;
     }
 
+    /// <summary>The size of the next frame, for the writer that is batching (the only one that dequeues).</summary>
+    public bool TryPeekBytes(out int bytes)
+    {
+        var found = _items.TryPeek(out var item);
+        bytes = item.Bytes;
+        return found;
+    }
+
     public bool TryDequeue(out OutboxItem item)
     {
         if (!_items.TryDequeue(out item))

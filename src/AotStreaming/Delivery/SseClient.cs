@@ -5,13 +5,13 @@ using Microsoft.AspNetCore.Http;
 
 namespace AotStreaming.Delivery;
 
-/// <summary>An EventSource client: each frame is written to the response body and flushed.</summary>
+/// <summary>An EventSource client: frames are written to the response body and flushed, one flush per batch.</summary>
 internal sealed class SseClient(HttpContext context, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
     : ClientConnection(Transport.EventSource, user, options, metrics)
 {
-    protected override ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken)
+    protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
     {
-        var flush = context.Response.BodyWriter.WriteAsync(frame, cancellationToken);
+        var flush = context.Response.BodyWriter.WriteAsync(frames, cancellationToken);
         if (flush.IsCompletedSuccessfully)
         {
             return Check(flush.Result);

@@ -28,8 +28,8 @@ internal sealed class WebSocketClient(WebSocket socket, WebSocketTransportStream
         Close(reason);
     }
 
-    protected override ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken) =>
-        stream.WriteFrameAsync(frame, cancellationToken);
+    protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken) =>
+        stream.WriteFrameAsync(frames, cancellationToken);
 
     protected override Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken)
     {

@@ -30,7 +30,7 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    /// <summary>A whole frame from the connection's writer, which already holds the gate.</summary>
+    /// <summary>Whole frames from the connection's writer, which already holds the gate.</summary>
     public ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) => inner.WriteAsync(frame, cancellationToken);
 
     public override void Flush() => inner.Flush();

@@ -23,7 +23,7 @@ public sealed class ClientConnectionWriteTests
     }
 
     [Fact]
-    public async Task Send_WriteHasToWait_LaterFramesQueueAndWriterLoopWritesThemInOrder()
+    public async Task Send_WriteHasToWait_LaterFramesQueueAndWriterLoopWritesThemInOrderAsOneBatch()
     {
         var connection = new ScriptedConnection();
         var writer = connection.RunWriterAsync();
@@ -37,16 +37,17 @@ public sealed class ClientConnectionWriteTests
         Assert.Equal(2, connection.Outbox.Frames);
 
         socketBusy.SetResult();
-        await connection.WaitForWrittenAsync(3);
+        await connection.WaitForWrittenAsync(2);
 
-        Assert.Equal([[1], [2], [3]], connection.Written);
+        // The two frames that queued up behind the waiting write go out in one write, so with one flush.
+        Assert.Equal([[1], [2, 3]], connection.Written);
         Assert.Equal(0, connection.Outbox.Frames);
 
         // Once the writer loop gives the socket back, the next frame goes out on the sender's thread again.
         await connection.WriteGate.EnterAsync(CancellationToken.None);
         connection.WriteGate.ExitQuietly();
         connection.Send([4]);
-        Assert.Equal([[1], [2], [3], [4]], connection.Written);
+        Assert.Equal([[1], [2, 3], [4]], connection.Written);
 
         connection.Close(DisconnectReason.Shutdown);
         await writer;
@@ -89,6 +90,30 @@ public sealed class ClientConnectionWriteTests
         Assert.Equal([[1]], connection.Written);
     }
 
+    [Fact]
+    public async Task WriterLoop_BacklogLargerThanOneBatch_SplitIntoWritesOfAtMostMaxBatchBytesInOrder()
+    {
+        var connection = new ScriptedConnection(outboxCapacity: 100);
+        var writer = connection.RunWriterAsync();
+        var socketBusy = connection.NextWriteWaits();
+        var frame = ClientConnection.MaxBatchBytes / 4;
+
+        connection.Send([0]);
+        for (byte i = 1; i <= 9; i++)
+        {
+            connection.Send(Enumerable.Repeat(i, frame).ToArray());
+        }
+
+        socketBusy.SetResult();
+        await connection.WaitForWrittenAsync(4);
+
+        var writes = connection.Written;
+        Assert.Equal([1, 4 * frame, 4 * frame, frame], writes.Select(w => w.Length));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (byte)i), writes.SelectMany(w => w).Distinct());
+        connection.Close(DisconnectReason.Shutdown);
+        await writer;
+    }
+
     private sealed class ScriptedConnection(int outboxCapacity = 16) : ClientConnection(
         Transport.WebSocket,
         new AuthenticatedUser(1, 1, ["read"], null, 0),
@@ -118,6 +143,7 @@ public sealed class ClientConnectionWriteTests
         /// <summary>The next write completes only when the returned source is set (a full socket buffer).</summary>
         public TaskCompletionSource NextWriteWaits() => _nextWait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Waits until <paramref name="count"/> writes (not frames) have been made.</summary>
         public async Task WaitForWrittenAsync(int count)
         {
             while (true)
@@ -137,11 +163,12 @@ public sealed class ClientConnectionWriteTests
             }
         }
 
-        protected override ValueTask WriteFrameAsync(byte[] frame, CancellationToken cancellationToken)
+        protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
         {
             lock (_lock)
             {
-                _written.Add(frame);
+                // A copy: a batch's pooled buffer goes back to the pool after the write.
+                _written.Add(frames.ToArray());
                 var progress = _progress;
                 _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 progress.SetResult();
