@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using AotStreaming.Testing;
 using Xunit;
@@ -32,25 +31,8 @@ internal static class StreamingTestHelpers
     }
 
     /// <summary>Waits until <c>GET /metrics</c> shows <paramref name="series"/> (name and labels) with <paramref name="value"/>.</summary>
-    public static async Task WaitForMetricAsync(this StreamingServer server, string series, long value)
-    {
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        string? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            var text = await server.MetricsAsync();
-            last = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-            if (last is not null && long.TryParse(last[(series.Length + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seen) && seen == value)
-            {
-                return;
-            }
-
-            // Polling another process's state: there is no event to await.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"metric {series} never reached {value} (last: {last ?? "absent"})");
-    }
+    public static Task WaitForMetricAsync(this StreamingServer server, string series, long value) =>
+        Support.MetricsText.WaitForAsync(server, series, seen => seen == value);
 
     /// <summary>Waits until a Redis key exists (presence keys are written asynchronously after a subscription).</summary>
     public static async Task<TimeSpan?> WaitForKeyTtlAsync(string key)

@@ -81,9 +81,6 @@ internal abstract class ClientConnection
     /// <summary>Held by whoever is writing to the socket.</summary>
     protected SocketWriteGate Gate { get; }
 
-    /// <summary>Cancelled when the transport must be torn down at once (stuck write, shutdown grace over).</summary>
-    protected CancellationToken AbortToken => _abort.Token;
-
     /// <summary>Queues a frame and writes it if the socket is free; a full outbox closes the connection as slow and answers false.</summary>
     public bool Send(byte[] frame, bool isEvent = true, long receivedTimestamp = 0)
     {

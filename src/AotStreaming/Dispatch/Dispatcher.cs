@@ -165,16 +165,14 @@ internal sealed class Dispatcher
 
             // The answer waits on the database: this connection's later events queue behind it (Redis order),
             // while connections with nothing pending keep getting theirs straight away.
-            batch ??= new FilterBatch(streamEvent, facts, this);
-            var slot = batch.Add(subscription);
             var deferred = connection.Deferred ??= new DeferredDeliveries();
-            if (deferred.Count + connection.Outbox.Frames >= connection.Outbox.Capacity)
+            if (!HasRoom(connection, deferred))
             {
-                connection.Close(DisconnectReason.Slow);
                 continue;
             }
 
-            deferred.Add(new DeferredItem(null, batch, slot, streamEvent.ReceivedTimestamp));
+            batch ??= new FilterBatch(streamEvent, facts, this);
+            deferred.Add(new DeferredItem(null, batch, batch.Add(subscription), streamEvent.ReceivedTimestamp));
         }
 
         if (batch is not null)
@@ -196,14 +194,25 @@ internal sealed class Dispatcher
         {
             connection.Send(item.Frame!, receivedTimestamp: item.ReceivedTimestamp);
         }
-        else if (deferred.Count + connection.Outbox.Frames >= connection.Outbox.Capacity)
-        {
-            connection.Close(DisconnectReason.Slow);
-        }
-        else
+        else if (HasRoom(connection, deferred))
         {
             deferred.Add(item);
         }
+    }
+
+    /// <summary>
+    /// Events waiting behind a filter count against the outbox bound, so a client that stopped reading is dropped
+    /// as slow whether its frames wait here or in its outbox. False (and the connection closed) when full.
+    /// </summary>
+    private static bool HasRoom(ClientConnection connection, DeferredDeliveries deferred)
+    {
+        if (deferred.Count + connection.Outbox.Frames < connection.Outbox.Capacity)
+        {
+            return true;
+        }
+
+        connection.Close(DisconnectReason.Slow);
+        return false;
     }
 
     /// <summary>After a batch resolved: moves every now-ready event of the connection to its outbox, in order.</summary>

@@ -12,10 +12,10 @@ internal static class WebSocketWireFrame
     private const byte FinText = 0x81;
 
     /// <summary>Header bytes for a text message of <paramref name="payloadLength"/> bytes.</summary>
-    public static int HeaderLength(int payloadLength) => payloadLength < 126 ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
+    private static int HeaderLength(int payloadLength) => payloadLength < 126 ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
 
     /// <summary>Writes the header into the start of <paramref name="frame"/>, which holds the payload after it.</summary>
-    public static void WriteHeader(Span<byte> frame, int payloadLength)
+    private static void WriteHeader(Span<byte> frame, int payloadLength)
     {
         frame[0] = FinText;
         if (payloadLength < 126)

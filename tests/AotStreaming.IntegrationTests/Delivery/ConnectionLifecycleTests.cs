@@ -146,15 +146,6 @@ public sealed class ConnectionLifecycleTests(ServerFixture fixture) : IClassFixt
         return Encoding.ASCII.GetString(buffer, 0, length);
     }
 
-    /// <summary>Polls /metrics until a gauge reaches its value: awaiting a state change of another process.</summary>
-    private async Task WaitForMetricAsync(string series, double expected)
-    {
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        double value;
-        while ((value = MetricsText.Value(await _server.MetricsAsync(), series)) != expected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{series} stayed {value}, expected {expected}");
-            await Task.Delay(50);
-        }
-    }
+    private Task WaitForMetricAsync(string series, double expected) =>
+        MetricsText.WaitForAsync(_server, series, value => value == expected);
 }

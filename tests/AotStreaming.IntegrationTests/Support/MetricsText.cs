@@ -6,36 +6,48 @@ namespace AotStreaming.Support;
 public static class MetricsText
 {
     /// <summary><paramref name="series"/> is the name with its labels as written, e.g. <c>connected_clients{type="websocket"}</c>.</summary>
-    public static double Value(string text, string series)
+    public static double Value(string text, string series) =>
+        TryValue(text, series, out var value) ? value : throw new KeyNotFoundException($"metric {series} not found");
+
+    public static bool TryValue(string text, string series, out double value)
     {
         foreach (var line in text.Split('\n'))
         {
             if (line.StartsWith(series + " ", StringComparison.Ordinal))
             {
-                return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+                value = double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+                return true;
             }
         }
 
-        throw new KeyNotFoundException($"metric {series} not found");
+        value = 0;
+        return false;
     }
 
-    /// <summary>Polls /metrics until <paramref name="condition"/> holds for the series (a state change of another process).</summary>
+    /// <summary>
+    /// Polls /metrics until <paramref name="condition"/> holds for the series; a series not exported yet is waited
+    /// for too. Polling another process's state: there is no event to await.
+    /// </summary>
     public static async Task WaitForAsync(Testing.StreamingServer server, string series, Func<double, bool> condition)
     {
         var deadline = DateTime.UtcNow + Testing.DefaultTimeoutExtensions.Timeout;
-        double last;
+        string last = "absent";
         do
         {
-            last = Value(await server.MetricsAsync(), series);
-            if (condition(last))
+            if (TryValue(await server.MetricsAsync(), series, out var value))
             {
-                return;
+                if (condition(value))
+                {
+                    return;
+                }
+
+                last = value.ToString(CultureInfo.InvariantCulture);
             }
 
-            await Task.Delay(50);
+            await Task.Delay(20);
         }
         while (DateTime.UtcNow < deadline);
 
-        throw new TimeoutException($"{series} stayed at {last}");
+        throw new TimeoutException($"metric {series} never met the condition (last: {last})");
     }
 }
