@@ -47,11 +47,11 @@ public sealed class DeliveryOptions
     /// <summary>Seconds between SSE <c>:thump</c> comments; Mastodon's server uses 15 s.</summary>
     public double SseHeartbeatSeconds { get; set; } = 15;
 
-    /// <summary>Seconds between WebSocket pings; Mastodon's server uses 30 s.</summary>
+    /// <summary>
+    /// Seconds between WebSocket ping ticks; Mastodon's server uses 30 s. A socket that has not answered one tick's
+    /// ping by the next is terminated, as upstream does, so a dead peer goes within one to two intervals.
+    /// </summary>
     public double WebSocketPingSeconds { get; set; } = 30;
-
-    /// <summary>Seconds to wait for a pong before the socket is terminated; upstream terminates on the next tick (30 s).</summary>
-    public double WebSocketPongTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Seconds a closing socket gets to take its close frame before it is aborted.</summary>
     public double CloseGraceSeconds { get; set; } = 2;
@@ -85,7 +85,7 @@ internal sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOption
         foreach (var (key, value) in new[]
         {
             ("WriteTimeoutSeconds", options.WriteTimeoutSeconds), ("SseHeartbeatSeconds", options.SseHeartbeatSeconds),
-            ("WebSocketPingSeconds", options.WebSocketPingSeconds), ("WebSocketPongTimeoutSeconds", options.WebSocketPongTimeoutSeconds),
+            ("WebSocketPingSeconds", options.WebSocketPingSeconds),
             ("CloseGraceSeconds", options.CloseGraceSeconds),
         })
         {

@@ -11,8 +11,14 @@ namespace AotStreaming.Delivery;
 internal sealed class WebSocketClient(WebSocket socket, WebSocketTransportStream stream, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
     : ClientConnection(Transport.WebSocket, user, options, metrics, stream.Gate)
 {
+    // FIN + ping opcode, empty payload: what upstream's ws.ping('') sends.
+    private static readonly byte[] s_ping = [0x89, 0x00];
+
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeDescription;
+
+    // The pong count when the last ping was queued; -1 before the first. Only WebSocketPinger's tick touches it.
+    private long _pongsAtLastPing = -1;
 
     public WebSocket Socket => socket;
 
@@ -26,6 +32,31 @@ internal sealed class WebSocketClient(WebSocket socket, WebSocketTransportStream
         }
 
         Close(reason);
+    }
+
+    /// <summary>
+    /// One liveness tick (upstream's 30 s interval): a client that has not answered the previous tick's ping with a
+    /// pong is terminated (no close frame, as ws.terminate()); otherwise it gets a new ping. The ping goes through
+    /// the outbox like any frame, so it keeps its place among events and never interleaves with them on the wire.
+    /// Answers false when the connection was terminated.
+    /// </summary>
+    public bool PingOrTerminate()
+    {
+        if (IsClosing)
+        {
+            return true;
+        }
+
+        var pongs = stream.Pongs.Pongs;
+        if (_pongsAtLastPing >= 0 && pongs == _pongsAtLastPing)
+        {
+            Close(DisconnectReason.PingTimeout);
+            return false;
+        }
+
+        _pongsAtLastPing = pongs;
+        Send(s_ping, isEvent: false);
+        return true;
     }
 
     protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken) =>

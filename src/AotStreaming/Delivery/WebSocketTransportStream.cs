@@ -6,6 +6,9 @@ namespace AotStreaming.Delivery;
 /// writes its control frames (pong, keep-alive ping, close) through the ordinary Stream methods, which wait for the
 /// gate. The runtime writes each frame with one call, so a frame is never split by another writer.
 /// <para>
+/// Everything the runtime reads passes <see cref="Pongs"/>, which counts the client's pongs for <see cref="WebSocketPinger"/>.
+/// </para>
+/// <para>
 /// One rewrite on the way out: a close frame carrying status 1005 becomes an empty close frame. .NET's WebSocket
 /// always writes the status it is given, but 1005 ("no status") must never be on the wire (RFC 6455 §7.4.1) and
 /// strict clients (.NET's own ClientWebSocket) abort on it; upstream's kill sends an empty close frame, which clients
@@ -19,6 +22,8 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
     private static readonly byte[] s_emptyClose = [0x88, 0x00];
 
     public SocketWriteGate Gate { get; } = new();
+
+    public PongCounter Pongs { get; } = new();
 
     public override bool CanRead => inner.CanRead;
 
@@ -37,13 +42,22 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = inner.Read(buffer, offset, count);
+        Pongs.Observe(buffer.AsSpan(offset, read));
+        return read;
+    }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(buffer, cancellationToken);
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken);
+        Pongs.Observe(buffer.Span[..read]);
+        return read;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(byte[] buffer, int offset, int count) =>
         WriteAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();

@@ -66,8 +66,9 @@ internal sealed class WebSocketEndpoint(
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = offered.Count > 0 ? offered[0] : null,
-                KeepAliveInterval = TimeSpan.FromSeconds(delivery.WebSocketPingSeconds),
-                KeepAliveTimeout = TimeSpan.FromSeconds(delivery.WebSocketPongTimeoutSeconds),
+                // Off: WebSocketPinger pings and terminates by upstream's rule; the runtime's keep-alive would add
+                // its own pings (or unsolicited pongs) on a schedule of its own.
+                KeepAliveInterval = TimeSpan.Zero,
             });
             // Always ours: StreamingApp installs the feature for every upgradable request.
             var stream = (context.Features.Get<IHttpUpgradeFeature>() as WebSocketUpgradeFeature)?.Stream

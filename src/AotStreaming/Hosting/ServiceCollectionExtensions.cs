@@ -51,6 +51,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ConnectionTracker>();
         services.AddSingleton<SseHeartbeat>();
         services.AddSingleton<WriteWatchdog>();
+        services.AddSingleton<WebSocketPinger>();
         services.AddSingleton<ClientAddress>();
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<TokenAuthenticator>();

@@ -19,6 +19,7 @@ internal sealed class StreamingService(
     DispatcherPool dispatchers,
     SseHeartbeat heartbeat,
     WriteWatchdog watchdog,
+    WebSocketPinger pinger,
     ConnectionRegistry registry,
     MastodonSettings settings,
     IOptions<DispatchOptions> dispatchOptions,
@@ -42,6 +43,7 @@ internal sealed class StreamingService(
         redis.Start();
         heartbeat.Start();
         watchdog.Start();
+        pinger.Start();
         _routing = router.RunAsync(_stopping.Token);
         lifetime.ApplicationStarted.Register(AnnounceListening);
         lifetime.ApplicationStopping.Register(CloseAllConnections);

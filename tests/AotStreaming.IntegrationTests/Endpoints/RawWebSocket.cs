@@ -22,6 +22,9 @@ internal sealed class RawWebSocket : IDisposable
 
     public string HandshakeResponse { get; private set; } = "";
 
+    /// <summary>How long one read may wait; longer than the default for tests that wait for 30 s pings.</summary>
+    public TimeSpan ReadTimeout { get; set; } = DefaultTimeoutExtensions.Timeout;
+
     public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery)
     {
         var tcp = new TcpClient();
@@ -42,13 +45,17 @@ internal sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>Sends a masked text frame (clients must mask).</summary>
-    public async Task SendTextAsync(string text)
+    public Task SendTextAsync(string text) => SendFrameAsync(0x1, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Answers a ping: a masked pong carrying the ping's payload (RFC 6455 §5.5.3).</summary>
+    public Task SendPongAsync(byte[] payload) => SendFrameAsync(0xA, payload);
+
+    private async Task SendFrameAsync(int opcode, byte[] payload)
     {
-        var payload = Encoding.UTF8.GetBytes(text);
         Assert.True(payload.Length < 126);
         var mask = new byte[] { 1, 2, 3, 4 };
         var frame = new byte[6 + payload.Length];
-        frame[0] = 0x81;
+        frame[0] = (byte)(0x80 | opcode);
         frame[1] = (byte)(0x80 | payload.Length);
         mask.CopyTo(frame, 2);
         for (var i = 0; i < payload.Length; i++)
@@ -83,7 +90,7 @@ internal sealed class RawWebSocket : IDisposable
         }
 
         var payload = new byte[length];
-        await _stream.ReadExactlyAsync(payload).DefaultTimeout();
+        await _stream.ReadExactlyAsync(payload).AsTask().WaitAsync(ReadTimeout);
         return (first & 0x0f, payload);
     }
 
@@ -109,7 +116,7 @@ internal sealed class RawWebSocket : IDisposable
     private async Task<byte?> ReadByteAsync()
     {
         var one = new byte[1];
-        var read = await _stream.ReadAsync(one).DefaultTimeout();
+        var read = await _stream.ReadAsync(one).AsTask().WaitAsync(ReadTimeout);
         return read == 0 ? null : one[0];
     }
 
