@@ -1,25 +1,33 @@
 using AotStreaming.Configuration;
 using AotStreaming.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-// The whole executable: compose, validate, run. Configuration errors are one line and exit code 1, never a stack trace.
-var checkOnly = Array.IndexOf(args, "--check-config") >= 0;
-var hostArgs = Array.FindAll(args, a => a != "--check-config");
+// The whole executable: compose, validate, run. Configuration errors are one line each and exit code 1, never a
+// stack trace. --check-config validates without starting anything (no network); --check-connections also tries
+// Redis and PostgreSQL once each.
+var checkConfig = Array.IndexOf(args, "--check-config") >= 0;
+var checkConnections = Array.IndexOf(args, "--check-connections") >= 0;
+var hostArgs = Array.FindAll(args, a => a is not ("--check-config" or "--check-connections"));
 try
 {
-    var app = StreamingApp.Build(hostArgs);
-    if (checkOnly)
+    if (checkConfig || checkConnections)
     {
-        return CheckConfig.Run(app.Services);
+        var settings = StreamingApp.CheckConfiguration(hostArgs);
+        CheckConfig.ReportValid(settings);
+        return checkConnections ? await CheckConnections.RunAsync(settings) : 0;
     }
 
+    var app = StreamingApp.Build(hostArgs);
     await app.RunAsync();
     return 0;
 }
 catch (ConfigurationException ex)
 {
-    await Console.Error.WriteLineAsync(ex.Message);
+    foreach (var problem in ex.Problems)
+    {
+        await Console.Error.WriteLineAsync(problem);
+    }
+
     return 1;
 }
 catch (OptionsValidationException ex)

@@ -8,6 +8,13 @@ namespace AotStreaming.Configuration;
 /// </summary>
 internal sealed class EnvironmentReader(IReadOnlyDictionary<string, string> variables)
 {
+    private readonly List<string> _problems = [];
+
+    /// <summary>Every bad value met so far, one line each; resolution goes on past them so all are reported.</summary>
+    public IReadOnlyList<string> Problems => _problems;
+
+    public void Report(string problem) => _problems.Add(problem);
+
     /// <summary>A value, with the empty string kept (the Node server uses <c>??</c> for some variables).</summary>
     public string? Raw(string name) => variables.TryGetValue(name, out var v) ? v : null;
 
@@ -16,7 +23,8 @@ internal sealed class EnvironmentReader(IReadOnlyDictionary<string, string> vari
 
     /// <summary>
     /// An integer the way the Node server's <c>parseIntFromEnvValue</c> reads it: unset or empty gives the default,
-    /// leading digits are taken (<c>"12abc"</c> is 12), anything else stops startup naming the variable.
+    /// leading digits are taken (<c>"12abc"</c> is 12), anything else is reported naming the variable (and the
+    /// default stands in, so resolution can go on to find any other problem).
     /// </summary>
     public int Int(string name, int defaultValue)
     {
@@ -40,7 +48,8 @@ internal sealed class EnvironmentReader(IReadOnlyDictionary<string, string> vari
 
         if (!int.TryParse(span[..end], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
         {
-            throw new ConfigurationException($"Invalid {name} environment variable: {value}");
+            Report($"Invalid {name} environment variable: {value}");
+            return defaultValue;
         }
 
         return parsed;

@@ -25,14 +25,18 @@ public static class MastodonEnvironment
         return dotEnv is null ? settings : settings with { EnvFileLoaded = envFile };
     }
 
+    /// <summary>
+    /// Resolves every variable, going on past a bad one so that all of them are reported together, one line each
+    /// (README: "one line per problem"); throws <see cref="ConfigurationException"/> listing them.
+    /// </summary>
     internal static MastodonSettings Resolve(EnvironmentReader env, PostgresOptions postgres)
     {
         var environment = env.NonEmpty("NODE_ENV") ?? "development";
-        var (redis, redisDescription) = RedisEnvironment.Build(env);
+        var (redis, redisDescription) = Attempt(env, () => RedisEnvironment.Build(env), (new StackExchange.Redis.ConfigurationOptions(), ""));
         var port = env.NonEmpty("PORT") ?? "4000";
         if (!int.TryParse(port, out var portNumber) || portNumber is < 0 or > 65535)
         {
-            throw new ConfigurationException($"Invalid PORT environment variable: {port}");
+            env.Report($"Invalid PORT environment variable: {port}");
         }
 
         var bind = env.Raw("BIND") ?? "127.0.0.1";
@@ -41,20 +45,46 @@ public static class MastodonEnvironment
             bind = bind[1..^1];
         }
 
-        return new MastodonSettings
+        if (env.NonEmpty("SOCKET") is null && bind is not ("localhost" or "" or "0.0.0.0" or "::") && !System.Net.IPAddress.TryParse(bind, out _))
+        {
+            // Checked here as well as where Kestrel listens, so --check-config (which starts nothing) reports it.
+            env.Report($"Invalid BIND environment variable: {bind}");
+        }
+
+        var settings = new MastodonSettings
         {
             Environment = environment,
-            LogLevel = ParseLogLevel(env.NonEmpty("LOG_LEVEL"), environment),
+            LogLevel = Attempt(env, () => ParseLogLevel(env.NonEmpty("LOG_LEVEL"), environment), LogLevel.Information),
             SocketPath = env.NonEmpty("SOCKET"),
             Bind = bind,
             Port = portNumber,
             TrustedProxies = (env.NonEmpty("TRUSTED_PROXY_IP") ?? "")
                 .Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            PostgresConnectionString = PostgresEnvironment.Build(env, environment, postgres),
+            PostgresConnectionString = Attempt(env, () => PostgresEnvironment.Build(env, environment, postgres), ""),
             Redis = redis,
             RedisNamespace = env.NonEmpty("REDIS_NAMESPACE"),
             RedisDescription = redisDescription,
         };
+
+        return env.Problems.Count == 0 ? settings : throw new ConfigurationException([.. env.Problems]);
+    }
+
+    /// <summary>One part of the resolution; its problems are noted and <paramref name="fallback"/> stands in.</summary>
+    private static T Attempt<T>(EnvironmentReader env, Func<T> resolve, T fallback)
+    {
+        try
+        {
+            return resolve();
+        }
+        catch (ConfigurationException ex)
+        {
+            foreach (var problem in ex.Problems)
+            {
+                env.Report(problem);
+            }
+
+            return fallback;
+        }
     }
 
     /// <summary>

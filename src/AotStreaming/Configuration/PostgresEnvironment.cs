@@ -12,7 +12,8 @@ internal static class PostgresEnvironment
         var pool = env.Int("DB_POOL", 10);
         if (pool < 1)
         {
-            throw new ConfigurationException($"Invalid DB_POOL environment variable: {env.Raw("DB_POOL")}");
+            env.Report($"Invalid DB_POOL environment variable: {env.Raw("DB_POOL")}");
+            pool = 10;
         }
 
         var b = new NpgsqlConnectionStringBuilder
@@ -45,9 +46,13 @@ internal static class PostgresEnvironment
 
             b.Host = env.NonEmpty("DB_HOST") ?? "localhost";
             var port = env.Int("DB_PORT", 5432);
-            b.Port = port is > 0 and < 65536
-                ? port
-                : throw new ConfigurationException($"Invalid DB_PORT environment variable: {env.Raw("DB_PORT")}");
+            if (port is < 1 or > 65535)
+            {
+                env.Report($"Invalid DB_PORT environment variable: {env.Raw("DB_PORT")}");
+                port = 5432;
+            }
+
+            b.Port = port;
             b.Username = env.NonEmpty("DB_USER") ?? (production ? "mastodon" : System.Environment.UserName);
             if (env.NonEmpty("DB_PASS") is { } pass)
             {

@@ -21,16 +21,17 @@ internal sealed class PostgresOptionsValidator : IValidateOptions<PostgresOption
 {
     public ValidateOptionsResult Validate(string? name, PostgresOptions options)
     {
+        var errors = new List<string>();
         if (options.ConnectTimeoutSeconds is < 1 or > 300)
         {
-            return ValidateOptionsResult.Fail($"{PostgresOptions.SectionName}:ConnectTimeoutSeconds must be 1..300 (was {options.ConnectTimeoutSeconds}).");
+            errors.Add($"{PostgresOptions.SectionName}:ConnectTimeoutSeconds must be 1..300 (was {options.ConnectTimeoutSeconds}).");
         }
 
         if (options.CommandTimeoutSeconds is < 1 or > 3600)
         {
-            return ValidateOptionsResult.Fail($"{PostgresOptions.SectionName}:CommandTimeoutSeconds must be 1..3600 (was {options.CommandTimeoutSeconds}).");
+            errors.Add($"{PostgresOptions.SectionName}:CommandTimeoutSeconds must be 1..3600 (was {options.CommandTimeoutSeconds}).");
         }
 
-        return ValidateOptionsResult.Success;
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -53,7 +53,7 @@ internal sealed class DispatchOptionsValidator : IValidateOptions<DispatchOption
 
         if (options.PresenceKeyRefreshSeconds < 1 || options.PresenceKeyTtlSeconds <= options.PresenceKeyRefreshSeconds)
         {
-            errors.Add($"{DispatchOptions.SectionName}:PresenceKeyTtlSeconds must exceed PresenceKeyRefreshSeconds (>= 1).");
+            errors.Add($"{DispatchOptions.SectionName}:PresenceKeyTtlSeconds must exceed PresenceKeyRefreshSeconds (>= 1) (were {options.PresenceKeyTtlSeconds} and {options.PresenceKeyRefreshSeconds}).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -46,9 +46,14 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
     public ValidateOptionsResult Validate(string? name, LimitsOptions options)
     {
         var errors = new List<string>();
-        if (options.MaxConnections < 0 || options.MaxConnectionsPerAddress < 0)
+        if (options.MaxConnections < 0)
         {
-            errors.Add($"{LimitsOptions.SectionName}:MaxConnections and MaxConnectionsPerAddress must be >= 0 (0 = unlimited).");
+            errors.Add($"{LimitsOptions.SectionName}:MaxConnections must be >= 0, 0 = unlimited (was {options.MaxConnections}).");
+        }
+
+        if (options.MaxConnectionsPerAddress < 0)
+        {
+            errors.Add($"{LimitsOptions.SectionName}:MaxConnectionsPerAddress must be >= 0, 0 = unlimited (was {options.MaxConnectionsPerAddress}).");
         }
 
         if (options.MaxSubscriptionsPerConnection < 1)
@@ -61,9 +66,14 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
             errors.Add($"{LimitsOptions.SectionName}:MaxMessageBytes must be 256..16777216 (was {options.MaxMessageBytes}).");
         }
 
-        if (!(options.CommandsPerSecond > 0) || options.CommandBurst < 1)
+        if (!(options.CommandsPerSecond > 0))
         {
-            errors.Add($"{LimitsOptions.SectionName}:CommandsPerSecond must be > 0 and CommandBurst >= 1.");
+            errors.Add($"{LimitsOptions.SectionName}:CommandsPerSecond must be > 0 (was {options.CommandsPerSecond}).");
+        }
+
+        if (options.CommandBurst < 1)
+        {
+            errors.Add($"{LimitsOptions.SectionName}:CommandBurst must be >= 1 (was {options.CommandBurst}).");
         }
 
         if (options.RequestHeadersTimeoutSeconds is < 1 or > 300)

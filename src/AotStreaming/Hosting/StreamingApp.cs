@@ -24,28 +24,12 @@ public static class StreamingApp
 
     /// <summary>
     /// Builds the server. <paramref name="environment"/> overrides process variables (tests run several servers in
-    /// one process); Mastodon's variables are resolved once, here, and a bad value throws
-    /// <see cref="ConfigurationException"/> naming it.
+    /// one process); Mastodon's variables and our options are resolved and validated once, here, and bad values
+    /// throw one <see cref="ConfigurationException"/> naming each of them.
     /// </summary>
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            // systemd starts us in "/": appsettings.json lives next to the binary.
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        var extraConfig = Variable(environment, ConfigFileVariable) ?? "/etc/aot-streaming/appsettings.json";
-        builder.Configuration.AddJsonFile(extraConfig, optional: true, reloadOnChange: false);
-        // Precedence (README): appsettings.json next to the binary < /etc file < environment < command line.
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
-
-        var postgres = new PostgresOptions();
-        builder.Configuration.GetSection(PostgresOptions.SectionName).Bind(postgres);
-        var envFile = builder.Configuration["env-file"] ?? Variable(environment, EnvFileVariable) ?? builder.Configuration["Streaming:EnvFile"];
-        var settings = MastodonEnvironment.Load(envFile, postgres, environment);
-
+        var (builder, settings) = Configure(args, environment);
         ConfigureLogging(builder, settings);
         ConfigureKestrel(builder, settings);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -75,6 +59,45 @@ public static class StreamingApp
         app.UseWebSockets();
         app.Run(handler.InvokeAsync);
         return app;
+    }
+
+    /// <summary>
+    /// What <c>--check-config</c> runs: the same configuration sources and checks as <see cref="Build"/>, and
+    /// nothing else; no service is created, so it does no network I/O and answers at once whatever is down.
+    /// </summary>
+    public static MastodonSettings CheckConfiguration(string[] args, IReadOnlyDictionary<string, string>? environment = null) =>
+        Configure(args, environment).Settings;
+
+    private static (WebApplicationBuilder Builder, MastodonSettings Settings) Configure(string[] args, IReadOnlyDictionary<string, string>? environment)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // systemd starts us in "/": appsettings.json lives next to the binary.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var extraConfig = Variable(environment, ConfigFileVariable) ?? "/etc/aot-streaming/appsettings.json";
+        builder.Configuration.AddJsonFile(extraConfig, optional: true, reloadOnChange: false);
+        // Precedence (README): appsettings.json next to the binary < /etc file < environment < command line.
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+
+        // Every problem in one go, options and Mastodon's variables alike; a bad PostgreSQL option leaves the
+        // defaults in its place so the variables are still checked.
+        var problems = new List<string>();
+        var postgres = OptionsCheck.Validate(builder.Configuration, problems);
+        var envFile = builder.Configuration["env-file"] ?? Variable(environment, EnvFileVariable) ?? builder.Configuration["Streaming:EnvFile"];
+        MastodonSettings? settings = null;
+        try
+        {
+            settings = MastodonEnvironment.Load(envFile, postgres ?? new PostgresOptions(), environment);
+        }
+        catch (ConfigurationException ex)
+        {
+            problems.AddRange(ex.Problems);
+        }
+
+        return settings is not null && problems.Count == 0 ? (builder, settings) : throw new ConfigurationException(problems);
     }
 
     private static string? Variable(IReadOnlyDictionary<string, string>? environment, string name) =>

@@ -107,6 +107,17 @@ public sealed class MastodonEnvironmentTests
     }
 
     [Fact]
+    public void Resolve_SeveralBadValues_ReportsEveryOneOnItsOwnLine()
+    {
+        var act = () => Resolve(("NODE_ENV", "production"), ("REDIS_URL", "notaurl"), ("DB_PORT", "abc"), ("DB_POOL", "0"), ("PORT", "x"), ("LOG_LEVEL", "loud"), ("BIND", "nowhere"));
+
+        var ex = Assert.Throws<ConfigurationException>(act);
+        Assert.Equal(
+            ["REDIS_URL", "PORT", "BIND", "LOG_LEVEL", "DB_POOL", "DB_PORT"],
+            ex.Problems.Select(p => p.Split(' ')[1]));
+    }
+
+    [Fact]
     public void Resolve_NumberWithTrailingText_TakesLeadingDigitsLikeParseInt()
     {
         var settings = Resolve(("NODE_ENV", "production"), ("DB_PORT", "6432abc"));

@@ -1,0 +1,76 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Xunit;
+
+namespace AotStreaming.Hosting;
+
+/// <summary>Every option of every options class: a value of the wrong type is one line naming the key and the value.</summary>
+public sealed class OptionsCheckTests
+{
+    /// <summary>Every options class in the library (a type with a <c>SectionName</c> constant) and each settable non-string property.</summary>
+    public static TheoryData<string, string> EveryOption()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var type in typeof(OptionsCheck).Assembly.GetTypes())
+        {
+            if (type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true } field)
+            {
+                foreach (var property in type.GetProperties().Where(p => p.CanWrite && p.PropertyType != typeof(string)))
+                {
+                    data.Add((string)field.GetValue(null)!, property.Name);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryOption))]
+    public void Validate_UnconvertibleValue_OneLineNamingKeyAndValue(string section, string property)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new($"{section}:{property}", "not-a-value")])
+            .Build();
+        var problems = new List<string>();
+
+        OptionsCheck.Validate(configuration, problems);
+
+        var line = Assert.Single(problems);
+        Assert.Contains($"{section}:{property}", line, StringComparison.Ordinal);
+        Assert.Contains("not-a-value", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_TwoBadValuesInOneSectionAndAnInvalidOneInAnother_ReportsAllThree()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(
+            [
+                new("Streaming:Delivery:OutboxCapacity", "abc"),
+                new("Streaming:Delivery:CloseGraceSeconds", "soon"),
+                new("Streaming:Postgres:CommandTimeoutSeconds", "-3"),
+            ])
+            .Build();
+        var problems = new List<string>();
+
+        var postgres = OptionsCheck.Validate(configuration, problems);
+
+        Assert.Null(postgres);
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.Contains("OutboxCapacity", StringComparison.Ordinal) && p.Contains("'abc'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("CloseGraceSeconds", StringComparison.Ordinal) && p.Contains("'soon'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("CommandTimeoutSeconds", StringComparison.Ordinal) && p.Contains("-3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_Defaults_NoProblems()
+    {
+        var problems = new List<string>();
+
+        var postgres = OptionsCheck.Validate(new ConfigurationBuilder().Build(), problems);
+
+        Assert.Empty(problems);
+        Assert.NotNull(postgres);
+    }
+}
