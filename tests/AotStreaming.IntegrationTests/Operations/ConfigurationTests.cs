@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using AotStreaming.Testing;
 using Xunit;
 
@@ -44,6 +47,110 @@ public sealed class ConfigurationTests
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("MaxMessageBytes", Assert.Single(run.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckConfig_TwoBadVariables_ReportsEachOnItsOwnLine_Section8()
+    {
+        var run = await ServerRun.RunAsync(["--check-config"], new Dictionary<string, string> { ["REDIS_URL"] = "notaurl", ["DB_PORT"] = "abc" });
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(2, run.Lines.Length);
+        Assert.Contains(run.Lines, l => l.Contains("REDIS_URL", StringComparison.Ordinal) && l.Contains("notaurl", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.Contains("DB_PORT", StringComparison.Ordinal) && l.Contains("abc", StringComparison.Ordinal));
+    }
+
+    /// <summary>Environment-style keys (<c>__</c>), as an admin sets them in /etc/default/aot-streaming.</summary>
+    private static readonly Dictionary<string, string> s_badOptions = new()
+    {
+        ["Streaming__Delivery__OutboxCapacity"] = "abc",
+        ["Streaming__Postgres__CommandTimeoutSeconds"] = "-3",
+    };
+
+    [Fact]
+    public async Task CheckConfig_BadOptionValues_OneLineEachNamingKeyAndValue_Section8()
+    {
+        var run = await ServerRun.RunAsync(["--check-config"], s_badOptions);
+
+        AssertBadOptionsReported(run);
+    }
+
+    [Fact]
+    public async Task Startup_BadOptionValues_ExitsOneWithOneLineEachNotACrash_Section8()
+    {
+        var run = await ServerRun.RunAsync([], new Dictionary<string, string>(s_badOptions) { ["PORT"] = FreePort().ToString() });
+
+        AssertBadOptionsReported(run);
+    }
+
+    private static void AssertBadOptionsReported(ServerRun run)
+    {
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(2, run.Lines.Length);
+        Assert.Contains(run.Lines, l => l.Contains("Streaming:Delivery:OutboxCapacity", StringComparison.Ordinal) && l.Contains("abc", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.Contains("Streaming:Postgres:CommandTimeoutSeconds", StringComparison.Ordinal) && l.Contains("-3", StringComparison.Ordinal));
+        Assert.DoesNotContain("Unhandled", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckConfig_RedisAndPostgresNotAnswering_ConnectsToNeitherAndFinishesQuickly_Section8()
+    {
+        // Listeners that never answer: a connection attempt would show in their accept queues (and wait for a timeout).
+        using var redis = SilentListener();
+        using var postgres = SilentListener();
+        var clock = Stopwatch.StartNew();
+
+        var run = await ServerRun.RunAsync(["--check-config"], new Dictionary<string, string>
+        {
+            ["REDIS_PORT"] = Port(redis).ToString(),
+            ["DB_PORT"] = Port(postgres).ToString(),
+        });
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.False(redis.Pending(), "--check-config connected to Redis");
+        Assert.False(postgres.Pending(), "--check-config connected to PostgreSQL");
+        // Generous for a loaded CI machine starting the JIT build; the clients' connect timeouts are 5 s.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"--check-config took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task CheckConnections_LiveRedisAndPostgres_ReportsBothOkAndExitsZero_Section8()
+    {
+        var run = await ServerRun.RunAsync(["--check-connections"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(run.Lines, l => l.StartsWith($"Redis {TestEnvironment.RedisHost}:{TestEnvironment.RedisPort}", StringComparison.Ordinal) && l.Contains(": OK", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.StartsWith("PostgreSQL ", StringComparison.Ordinal) && l.Contains(": OK", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CheckConnections_NothingOnRedisPort_ReportsRedisFailureAndExitsOne_Section8()
+    {
+        var deadPort = FreePort();
+        var clock = Stopwatch.StartNew();
+
+        var run = await ServerRun.RunAsync(["--check-connections"], new Dictionary<string, string> { ["REDIS_PORT"] = deadPort.ToString() });
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(run.Lines, l => l.StartsWith($"Redis {TestEnvironment.RedisHost}:{deadPort}", StringComparison.Ordinal) && l.Contains("FAILED", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.StartsWith("PostgreSQL ", StringComparison.Ordinal) && l.Contains(": OK", StringComparison.Ordinal));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"--check-connections took {clock.Elapsed}");
+    }
+
+    private static TcpListener SilentListener()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return listener;
+    }
+
+    private static int Port(TcpListener listener) => ((IPEndPoint)listener.LocalEndpoint).Port;
+
+    /// <summary>A loopback port nothing listens on (taken from the kernel, then released).</summary>
+    private static int FreePort()
+    {
+        using var listener = SilentListener();
+        return Port(listener);
     }
 
     [Fact]
