@@ -4,6 +4,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 // The whole executable: compose, validate, run. Configuration errors are one line and exit code 1, never a stack trace.
+if (args is ["--health"])
+{
+    // The container image's HEALTHCHECK (no shell, no curl in it): probe the running server, start nothing.
+    return await HealthProbe.RunAsync();
+}
+
 var checkOnly = Array.IndexOf(args, "--check-config") >= 0;
 var hostArgs = Array.FindAll(args, a => a != "--check-config");
 try
