@@ -49,6 +49,8 @@ stage_tree() {
     install -D -m 0640 packaging/default/$NAME "$dest/etc/default/$NAME"
     install -D -m 0644 systemd/$NAME.service "$dest/lib/systemd/system/$NAME.service"
     install -D -m 0644 "systemd/$NAME@.service" "$dest/lib/systemd/system/$NAME@.service"
+    install -D -m 0644 systemd/$NAME.socket "$dest/lib/systemd/system/$NAME.socket"
+    install -D -m 0644 "systemd/$NAME@.socket" "$dest/lib/systemd/system/$NAME@.socket"
 }
 
 # Fixed mtimes and directory modes, so nothing of the build machine leaks into the archives.

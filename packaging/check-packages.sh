@@ -34,6 +34,8 @@ drwxr-xr-x root/root ./lib/systemd/
 drwxr-xr-x root/root ./lib/systemd/system/
 -rw-r--r-- root/root ./lib/systemd/system/$NAME.service
 -rw-r--r-- root/root ./lib/systemd/system/$NAME@.service
+-rw-r--r-- root/root ./lib/systemd/system/$NAME.socket
+-rw-r--r-- root/root ./lib/systemd/system/$NAME@.socket
 drwxr-xr-x root/root ./usr/
 drwxr-xr-x root/root ./usr/bin/
 -rwxr-xr-x root/root ./usr/bin/$NAME"
@@ -117,7 +119,7 @@ for rid in $RIDS; do
         mkdir -p "$fs"
         dpkg-deb -x "$deb" "$fs"
         check_binary "$deb:/usr/bin/$NAME" "$fs/usr/bin/$NAME" "$machine" "$rid"
-        for unit in "$NAME.service" "$NAME@.service"; do
+        for unit in "$NAME.service" "$NAME@.service" "$NAME.socket" "$NAME@.socket"; do
             cmp -s "$fs/lib/systemd/system/$unit" "systemd/$unit" \
                 && pass "$deb: $unit matches systemd/$unit" || fail "$deb: $unit differs from systemd/$unit"
         done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots real systemd in systemd-nspawn and runs test-systemd-guest.sh inside it against the amd64 .deb:
-# install (also beside a running mastodon-streaming.service), Type=notify start, health, @PORT instances, upgrade,
-# clean stop, security score, remove and purge. Needs root; takes well under a minute.
+# install beside enabled mastodon-streaming units, the README's check-config, switch-over and roll-back blocks as
+# written, Type=notify start, health, @PORT instances, socket activation (refused connections during restarts and an
+# upgrade, counted), clean stop, security score, remove and purge. Needs root; takes about a minute.
 #   packaging/test-systemd.sh [artifacts/aot-streaming_VERSION_amd64.deb]
 #
 # The container root is an overlay of the host's / with a tmpfs upper layer, so the guest has the host's packages
@@ -52,6 +53,8 @@ GUEST=$WORK/root
 
 install -D -m 0644 "$DEB" "$GUEST/opt/aot-test/aot-streaming.deb"
 install -D -m 0755 "$ROOT/packaging/test-systemd-guest.sh" "$GUEST/opt/aot-test/run.sh"
+# The guest runs the README's install, switch-over and roll-back blocks verbatim.
+install -D -m 0644 "$ROOT/README.md" "$GUEST/opt/aot-test/README.md"
 rm -f "$GUEST/opt/aot-test/log" "$GUEST/opt/aot-test/status"
 # Docker-style images deny service starts to maintainer scripts; the guest should behave like a real host.
 rm -f "$GUEST/usr/sbin/policy-rc.d"
@@ -80,20 +83,39 @@ Type=oneshot
 ExecStart=/opt/aot-test/run.sh
 StandardOutput=file:/opt/aot-test/log
 StandardError=inherit
-TimeoutStartSec=75s
+TimeoutStartSec=300s
 UNIT
-# Stand-in for Mastodon's Node.js server: only its unit name and "active" state matter to the postinst.
+# Stand-ins for Mastodon's units, shaped like its dist/ files since 4.3: mastodon-streaming.service only groups the
+# mastodon-streaming@PORT.service instances. Only their names, enablement and "active" state matter to the package.
 cat > "$units/mastodon-streaming.service" <<'UNIT'
 [Unit]
 Description=stand-in for Mastodon's mastodon-streaming.service
+Wants=mastodon-streaming@4000.service
+
+[Service]
+Type=oneshot
+ExecStart=/bin/true
+RemainAfterExit=true
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+cat > "$units/mastodon-streaming@.service" <<'UNIT'
+[Unit]
+Description=stand-in for Mastodon's mastodon-streaming@.service on port %i
+PartOf=mastodon-streaming.service
+ReloadPropagatedFrom=mastodon-streaming.service
 
 [Service]
 ExecStart=/bin/sleep infinity
+
+[Install]
+WantedBy=multi-user.target mastodon-streaming.service
 UNIT
 
 start=$(date +%s)
 rc=0
-timeout --kill-after=10 90 systemd-nspawn -D "$GUEST" --private-network --register=no --keep-unit \
+timeout --kill-after=10 330 systemd-nspawn -D "$GUEST" --private-network --register=no --keep-unit \
     --console=pipe -M "$MACHINE" -b -- systemd.unit=aot-test.target >"$WORK/console" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
 

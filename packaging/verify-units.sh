@@ -17,12 +17,12 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 failures=0
 
-for unit in systemd/*.service; do
+for unit in systemd/*.service systemd/*.socket; do
     sed "s#/usr/bin/aot-streaming#$BINARY#g" "$unit" > "$WORK/$(basename "$unit")"
 done
 
 # A template is verified through an instance; PartOf= etc. resolve against the copies in the same directory.
-for unit in aot-streaming.service aot-streaming@4001.service; do
+for unit in aot-streaming.service aot-streaming@4001.service aot-streaming.socket aot-streaming@4001.socket; do
     if stderr=$(systemd-analyze verify "$WORK/$unit" 2>&1 >/dev/null) && [ -z "$stderr" ]; then
         echo "ok:   systemd-analyze verify $unit"
     else

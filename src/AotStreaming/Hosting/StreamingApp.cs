@@ -31,7 +31,13 @@ public static class StreamingApp
     {
         var (builder, settings) = Configure(args, environment);
         ConfigureLogging(builder, settings);
-        ConfigureKestrel(builder, settings);
+        var inherited = SystemdListenSockets.FromEnvironment();
+        if (inherited is not null)
+        {
+            builder.Services.AddSingleton(inherited);
+        }
+
+        ConfigureKestrel(builder, settings, inherited);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSystemd();
         // AddSystemd() detects systemd through /proc/<ppid>/comm, which ProtectProc=invisible hides: fall back to
@@ -139,7 +145,7 @@ public static class StreamingApp
         });
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, MastodonSettings settings)
+    private static void ConfigureKestrel(WebApplicationBuilder builder, MastodonSettings settings, SystemdListenSockets? inherited)
     {
         var delivery = new Delivery.DeliveryOptions();
         builder.Configuration.GetSection(Delivery.DeliveryOptions.SectionName).Bind(delivery);
@@ -182,6 +188,18 @@ public static class StreamingApp
             builder.Configuration.GetSection(LimitsOptions.SectionName).Bind(limits);
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Clamp(limits.RequestHeadersTimeoutSeconds, 1, 300));
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            if (inherited is not null)
+            {
+                // Socket activation: systemd bound the sockets; SOCKET's file (if any) belongs to the socket unit
+                // now and must not be deleted, so BIND/PORT/SOCKET are ignored.
+                foreach (var fd in inherited.Fds)
+                {
+                    kestrel.ListenHandle((ulong)fd);
+                }
+
+                return;
+            }
+
             if (settings.SocketPath is { } socket)
             {
                 if (File.Exists(socket))

@@ -25,7 +25,8 @@ internal sealed class StreamingService(
     IOptions<DispatchOptions> dispatchOptions,
     IServer server,
     IHostApplicationLifetime lifetime,
-    ILogger<StreamingService> logger) : IHostedService
+    ILogger<StreamingService> logger,
+    SystemdListenSockets? inherited = null) : IHostedService
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _routing;
@@ -64,6 +65,16 @@ internal sealed class StreamingService(
 
     private void AnnounceListening()
     {
+        logger.Listening(inherited?.Description ?? BoundAddress());
+
+        // Start-up garbage (configuration, the service graph, Kestrel's and the clients' set-up) is dead now; one
+        // aggressive collection returns its pages to the OS instead of keeping them resident for the process's life.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    /// <summary>Where we bound ourselves (no socket activation); a unix socket gets its file mode here.</summary>
+    private string BoundAddress()
+    {
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses;
         var address = settings.SocketPath;
         if (address is null && addresses is not null)
@@ -82,11 +93,7 @@ internal sealed class StreamingService(
             File.SetUnixFileMode(socket, (UnixFileMode)0b110_110_110);
         }
 
-        logger.Listening(address ?? settings.ListenDescription);
-
-        // Start-up garbage (configuration, the service graph, Kestrel's and the clients' set-up) is dead now; one
-        // aggressive collection returns its pages to the OS instead of keeping them resident for the process's life.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return address ?? settings.ListenDescription;
     }
 
     /// <summary>WebSockets get 1001, SSE responses end; each writer loop does its own close.</summary>
