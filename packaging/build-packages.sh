@@ -49,6 +49,7 @@ stage_tree() {
     install -D -m 0640 packaging/default/$NAME "$dest/etc/default/$NAME"
     install -D -m 0644 systemd/$NAME.service "$dest/lib/systemd/system/$NAME.service"
     install -D -m 0644 "systemd/$NAME@.service" "$dest/lib/systemd/system/$NAME@.service"
+    install -D -m 0644 packaging/grafana/$NAME-dashboard.json "$dest/usr/share/$NAME/grafana-dashboard.json"
 }
 
 # Fixed mtimes and directory modes, so nothing of the build machine leaks into the archives.

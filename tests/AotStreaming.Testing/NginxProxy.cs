@@ -37,11 +37,22 @@ public sealed class NginxProxy : IAsyncDisposable
 
     public string ErrorLogPath => Path.Combine(Prefix, "error.log");
 
+    /// <summary>dist/nginx.conf's parameters for its one streaming server.</summary>
+    public const string SingleServerParameters = "fail_timeout=0";
+
+    /// <summary>
+    /// The README's parameters for several instances: <c>max_fails=0</c> too. With dist's <c>fail_timeout=0</c>
+    /// alone, one refused connect (an instance restarting) marks the server failed until a request to it
+    /// completes, and a stream completes only when it is closed: nginx then offers that instance at most one new
+    /// connection per second and answers the rest 502 "no live upstreams" once the other one restarts too.
+    /// </summary>
+    public const string ScaleOutServerParameters = "fail_timeout=0 max_fails=0";
+
     /// <summary>
     /// Starts nginx on a free 127.0.0.1 port with <paramref name="upstreams"/> in <c>upstream streaming</c>:
-    /// <c>127.0.0.1:4000</c> or <c>unix:/path/to.sock</c>, each with dist/nginx.conf's <c>fail_timeout=0</c>.
+    /// <c>127.0.0.1:4000</c> or <c>unix:/path/to.sock</c>, each with <paramref name="serverParameters"/>.
     /// </summary>
-    public static async Task<NginxProxy> StartAsync(IEnumerable<string> upstreams)
+    public static async Task<NginxProxy> StartAsync(IEnumerable<string> upstreams, string serverParameters = SingleServerParameters)
     {
         var binary = FindBinary() ?? throw new InvalidOperationException(InstallHint);
         var template = Path.Combine(AppContext.BaseDirectory, "Nginx", "mastodon-streaming.conf");
@@ -53,7 +64,7 @@ public sealed class NginxProxy : IAsyncDisposable
         var prefix = Path.Combine(Path.GetTempPath(), "aot-nginx-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(prefix);
         var port = FreePort();
-        var servers = string.Join('\n', upstreams.Select(u => $"  server {u} fail_timeout=0;"));
+        var servers = string.Join('\n', upstreams.Select(u => $"  server {u} {serverParameters};"));
         var streaming = File.ReadAllText(template)
             .Replace("@STREAMING_SERVERS@", servers, StringComparison.Ordinal)
             .Replace("@LISTEN@", $"127.0.0.1:{port}", StringComparison.Ordinal)
