@@ -51,6 +51,7 @@ stage_tree() {
     install -D -m 0644 "systemd/$NAME@.service" "$dest/lib/systemd/system/$NAME@.service"
     install -D -m 0644 systemd/$NAME.socket "$dest/lib/systemd/system/$NAME.socket"
     install -D -m 0644 "systemd/$NAME@.socket" "$dest/lib/systemd/system/$NAME@.socket"
+    install -D -m 0644 packaging/grafana/$NAME-dashboard.json "$dest/usr/share/$NAME/grafana-dashboard.json"
 }
 
 # Fixed mtimes and directory modes, so nothing of the build machine leaks into the archives.

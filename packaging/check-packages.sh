@@ -38,7 +38,10 @@ drwxr-xr-x root/root ./lib/systemd/system/
 -rw-r--r-- root/root ./lib/systemd/system/$NAME@.socket
 drwxr-xr-x root/root ./usr/
 drwxr-xr-x root/root ./usr/bin/
--rwxr-xr-x root/root ./usr/bin/$NAME"
+-rwxr-xr-x root/root ./usr/bin/$NAME
+drwxr-xr-x root/root ./usr/share/
+drwxr-xr-x root/root ./usr/share/$NAME/
+-rw-r--r-- root/root ./usr/share/$NAME/grafana-dashboard.json"
 
 # Prints the listing as "mode owner path" lines: tar -tv columns 1, 2 and 6.
 normalize_listing() { awk '{ print $1, $2, $6 }' | sort -k3; }

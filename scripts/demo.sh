@@ -86,6 +86,11 @@ done
 grep -q 'Streaming API now listening on' "$LOG" || { echo "demo: server not listening after 120 s" >&2; tail -n 30 "$LOG" >&2; exit 1; }
 
 BASE=http://127.0.0.1:$PORT
+WS_URL="ws://127.0.0.1:$PORT/api/v1/streaming?access_token=demo-token-alice"
+# Subscribes to the public timeline and Alice's home timeline and notifications, prints every event frame.
+NODE_SUBSCRIBE="ws.send(JSON.stringify({type: 'subscribe', stream: 'public'})); ws.send(JSON.stringify({type: 'subscribe', stream: 'user'}));"
+NODE_WS_SCRIPT="const WebSocket = require('ws'); const ws = new WebSocket('$WS_URL'); ws.on('open', () => { $NODE_SUBSCRIBE }); ws.on('message', (m) => console.log(m.toString()));"
+NODE_BUILTIN_SCRIPT="const ws = new WebSocket('$WS_URL'); ws.onopen = () => { $NODE_SUBSCRIBE }; ws.onmessage = (m) => console.log(m.data);"
 cat <<HELP
 
 aot-streaming is listening on $BASE. Watch it from another terminal:
@@ -94,10 +99,12 @@ aot-streaming is listening on $BASE. Watch it from another terminal:
     curl -N -H 'Authorization: Bearer demo-token-alice' $BASE/api/v1/streaming/public
   Alice's home timeline and notifications:
     curl -N -H 'Authorization: Bearer demo-token-alice' $BASE/api/v1/streaming/user
-  WebSocket (websocat):
-    websocat 'ws://127.0.0.1:$PORT/api/v1/streaming?stream=public&access_token=demo-token-alice'
-  WebSocket (Node 20; on Node 22+ drop the flag):
-    node --experimental-websocket -e "const ws = new WebSocket('ws://127.0.0.1:$PORT/api/v1/streaming?access_token=demo-token-alice'); ws.onopen = () => { ws.send(JSON.stringify({type: 'subscribe', stream: 'public'})); ws.send(JSON.stringify({type: 'subscribe', stream: 'user'})); }; ws.onmessage = (m) => console.log(m.data);"
+  WebSocket with wscat (Node.js 18+; on Debian 12: apt-get install nodejs npm):
+    npx --yes wscat -c 'ws://127.0.0.1:$PORT/api/v1/streaming?stream=public&access_token=demo-token-alice'
+  WebSocket from Node.js with the ws package (Node 18+, Debian 12's):
+    npm install --silent --prefix /tmp/aot-ws ws && NODE_PATH=/tmp/aot-ws/node_modules node -e "$NODE_WS_SCRIPT"
+  WebSocket from Node.js's built-in client (Node 22+; Node 20.10+ needs --experimental-websocket, Node 18 has none):
+    node --experimental-websocket -e "$NODE_BUILTIN_SCRIPT"
   Health and metrics:
     curl $BASE/api/v1/streaming/health; curl -s $BASE/metrics | head
 

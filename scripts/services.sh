@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the private Redis and PostgreSQL that the tests and the demo use, installing them first if needed.
+# Starts the private Redis and PostgreSQL that the tests and the demo use, installing them (and nginx, which the
+# tests start themselves) first if needed.
 # Safe to run again: anything already answering is left alone.
 #
 #   eval "$(bash scripts/services.sh)"     # status goes to stderr; stdout is only the export lines
@@ -39,6 +40,8 @@ as_root() {
 missing=()
 command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
+# The tests run Mastodon's nginx config in front of the server (tests/AotStreaming.IntegrationTests/Nginx/).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} (apt-get)"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2

@@ -77,6 +77,10 @@ public sealed class StreamingServer : IAsyncDisposable
             {
                 env[k] = v;
             }
+
+            // A restarted instance (rolling restart) keeps its port and shares its peers' namespace.
+            port = environment.TryGetValue("PORT", out var fixedPort) ? int.Parse(fixedPort) : port;
+            ns = environment.TryGetValue("REDIS_NAMESPACE", out var sharedNamespace) ? sharedNamespace : ns;
         }
 
         var server = new StreamingServer(Launch(env, args), port, ns, database, env);

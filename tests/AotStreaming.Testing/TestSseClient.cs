@@ -19,13 +19,24 @@ public sealed class TestSseClient : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
-    public static async Task<TestSseClient> ConnectAsync(StreamingServer server, string pathAndQuery, string? bearer)
+    public static Task<TestSseClient> ConnectAsync(StreamingServer server, string pathAndQuery, string? bearer) =>
+        ConnectAsync(server.HttpBase, pathAndQuery, bearer);
+
+    /// <summary>Connects to any base address (nginx in front of the server); <paramref name="handler"/> can bind the source address.</summary>
+    public static async Task<TestSseClient> ConnectAsync(Uri httpBase, string pathAndQuery, string? bearer, HttpMessageHandler? handler = null, IReadOnlyDictionary<string, string>? headers = null)
     {
-        var http = new HttpClient { BaseAddress = server.HttpBase, Timeout = Timeout.InfiniteTimeSpan };
+        var http = handler is null
+            ? new HttpClient { BaseAddress = httpBase, Timeout = Timeout.InfiniteTimeSpan }
+            : new HttpClient(handler, disposeHandler: true) { BaseAddress = httpBase, Timeout = Timeout.InfiniteTimeSpan };
         var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
         if (bearer is not null)
         {
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
         }
 
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();

@@ -13,7 +13,11 @@ public sealed class TestWebSocket : IAsyncDisposable
 
     public ClientWebSocket Socket { get; }
 
-    public static async Task<TestWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery = "/api/v1/streaming", string? token = null, string? subprotocol = null, string? bearer = null)
+    public static Task<TestWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery = "/api/v1/streaming", string? token = null, string? subprotocol = null, string? bearer = null) =>
+        ConnectAsync(server.WebSocketBase, pathAndQuery, token, subprotocol, bearer);
+
+    /// <summary>Connects to any base address (nginx in front of the server); <paramref name="invoker"/> can bind the source address.</summary>
+    public static async Task<TestWebSocket> ConnectAsync(Uri webSocketBase, string pathAndQuery = "/api/v1/streaming", string? token = null, string? subprotocol = null, string? bearer = null, HttpMessageInvoker? invoker = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -29,8 +33,8 @@ public sealed class TestWebSocket : IAsyncDisposable
         }
 
         var separator = pathAndQuery.Contains('?', StringComparison.Ordinal) ? "&" : "?";
-        var uri = new Uri(server.WebSocketBase, token is null ? pathAndQuery : $"{pathAndQuery}{separator}access_token={Uri.EscapeDataString(token)}");
-        await socket.ConnectAsync(uri, CancellationToken.None).DefaultTimeout();
+        var uri = new Uri(webSocketBase, token is null ? pathAndQuery : $"{pathAndQuery}{separator}access_token={Uri.EscapeDataString(token)}");
+        await socket.ConnectAsync(uri, invoker, CancellationToken.None).DefaultTimeout();
         return new TestWebSocket(socket);
     }
 
