@@ -28,7 +28,7 @@ public static class MastodonEnvironment
     internal static MastodonSettings Resolve(EnvironmentReader env, PostgresOptions postgres)
     {
         var environment = env.NonEmpty("NODE_ENV") ?? "development";
-        var (redis, redisDescription) = RedisEnvironment.Build(env);
+        var (redis, redisDescription, redisTrust) = RedisEnvironment.Build(env);
         var port = env.NonEmpty("PORT") ?? "4000";
         if (!int.TryParse(port, out var portNumber) || portNumber is < 0 or > 65535)
         {
@@ -52,6 +52,7 @@ public static class MastodonEnvironment
                 .Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             PostgresConnectionString = PostgresEnvironment.Build(env, environment, postgres),
             Redis = redis,
+            RedisTrust = redisTrust,
             RedisNamespace = env.NonEmpty("REDIS_NAMESPACE"),
             RedisDescription = redisDescription,
         };

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Threading.Channels;
 using AotStreaming.Configuration;
 using AotStreaming.Diagnostics;
@@ -26,7 +25,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
     private readonly Dictionary<string, int> _presence = new(StringComparer.Ordinal);
     private readonly Timer _presenceTimer;
     private readonly TimeSpan _presenceTtl;
-    private readonly string? _serviceName;
     private long _lastShedWarning;
 
     public RedisEventSource(
@@ -37,7 +35,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
     {
         var options = dispatchOptions.Value;
         _namespace = new RedisNamespace(settings.RedisNamespace);
-        _serviceName = settings.Redis.ServiceName;
         _metrics = metrics;
         _logger = logger;
         _events = PipelineChannels.CreateIngress(options.IngressCapacity);
@@ -45,8 +42,9 @@ internal sealed class RedisEventSource : IAsyncDisposable
         // The command connection; kept in a field for the process lifetime (a multiplexer only referenced from a
         // local can be collected, silently dropping its connection: native-aot-notes pitfall 6).
         _commands = ConnectionMultiplexer.Connect(settings.Redis.Clone());
-        _subscriber = new RedisSubscriberConnection(settings.Redis, FindMaster, OnMessage, metrics, logger);
-        _subscriber.Connected += RefreshAllPresenceKeys;
+        var sentinel = settings.Redis.ServiceName is null ? null : new SentinelMonitor(settings.Redis, logger);
+        _subscriber = new RedisSubscriberConnection(
+            settings.Redis, settings.RedisTrust, sentinel, PresenceKeys, _presenceTtl, OnMessage, metrics, logger);
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
         var refresh = TimeSpan.FromSeconds(options.PresenceKeyRefreshSeconds);
         _presenceTimer.Change(refresh, refresh);
@@ -93,6 +91,15 @@ internal sealed class RedisEventSource : IAsyncDisposable
                     _presence[channel] = count - 1;
                 }
             }
+        }
+    }
+
+    /// <summary>Every key to rewrite when the subscriber (re)connects, namespace applied.</summary>
+    private string[] PresenceKeys()
+    {
+        lock (_presenceLock)
+        {
+            return [.. _presence.Keys.Select(channel => _namespace.Apply(RedisChannelNames.PresenceKey(channel)))];
         }
     }
 
@@ -144,25 +151,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
                 _logger.IngressFull(_metrics.IngressDropped.Value);
             }
         }
-    }
-
-    private EndPoint? FindMaster()
-    {
-        if (_serviceName is null)
-        {
-            return null;
-        }
-
-        foreach (var endPoint in _commands.GetEndPoints())
-        {
-            var server = _commands.GetServer(endPoint);
-            if (server.IsConnected && !server.IsReplica)
-            {
-                return endPoint;
-            }
-        }
-
-        return null;
     }
 
     public async ValueTask DisposeAsync()
