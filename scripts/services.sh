@@ -39,6 +39,8 @@ as_root() {
 missing=()
 command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
+# The TLS Redis tests make their CA and server certificate with the openssl command line.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} (apt-get)"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2

@@ -146,9 +146,17 @@ internal sealed class RespLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Reader.CompleteAsync();
-        await Writer.CompleteAsync();
-        await _stream.DisposeAsync();
+        // Closing the socket first: nothing buffered is worth sending on a connection being dropped, and a flush on a
+        // broken one must not replace the exception that explains why it is dropped.
         _socket.Dispose();
+        try
+        {
+            await Reader.CompleteAsync();
+            await Writer.CompleteAsync();
+            await _stream.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+        }
     }
 }
