@@ -43,6 +43,11 @@ internal sealed class RedisEventSource : IAsyncDisposable
         // local can be collected, silently dropping its connection: native-aot-notes pitfall 6).
         _commands = ConnectionMultiplexer.Connect(settings.Redis.Clone());
         var sentinel = settings.Redis.ServiceName is null ? null : new SentinelMonitor(settings.Redis, logger);
+        if (sentinel is not null)
+        {
+            RaiseThreadPoolFloor();
+        }
+
         _subscriber = new RedisSubscriberConnection(
             settings.Redis, settings.RedisTrust, sentinel, PresenceKeys, _presenceTtl, OnMessage, metrics, logger);
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
@@ -51,6 +56,19 @@ internal sealed class RedisEventSource : IAsyncDisposable
     }
 
     public ChannelReader<RawEvent> Events => _events.Reader;
+
+    /// <summary>
+    /// StackExchange.Redis' Sentinel support blocks thread-pool threads while it looks for a new master (synchronous
+    /// waits in its switch code, run every second while the master is unreachable). The pool starts with one thread
+    /// per core and adds about one a second beyond that, so on a 2-core machine the subscriber's own switch could
+    /// wait a second behind them (seen in the failover tests under load). 16 threads cover those waits; the pool
+    /// still only grows when work is queued (StackExchange.Redis docs, Timeouts: "ThreadPool growth").
+    /// </summary>
+    private static void RaiseThreadPoolFloor()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), completionPorts);
+    }
 
     public void Start() => _subscriber.Start();
 
