@@ -166,19 +166,46 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
         public static async Task<FailoverRun> StartAsync()
         {
             var topology = await SentinelTopology.StartAsync();
-            var database = await MastodonDatabase.CreateAsync();
-            var server = await StreamingServer.StartAsync(database, environment: topology.ServerEnvironment());
-            var user = await database.CreateUserAsync();
-            var sse = await TestSseClient.ConnectAsync(server, "/api/v1/streaming/user", user.Token);
-            var run = new FailoverRun(topology, database, server, sse, user);
-            Assert.Equal(":)", await sse.ReadLineAsync());
-            await WaitForSubscriptionAsync(topology.FirstMasterPort, run.Channel);
-            await RespConnection.CommandOnceAsync(topology.FirstMasterPort, "PUBLISH", run.Channel, RailsMessages.Delete("1"));
-            Assert.Equal(("delete", "1"), await sse.ReadEventAsync());
-            // Deleted on the master (and so on the replica): only a rewrite on the new master can bring it back.
-            await RespConnection.CommandOnceAsync(topology.FirstMasterPort, "DEL", run.PresenceKey);
-            await run.WaitForSwitchWatchersAsync();
-            return run;
+            MastodonDatabase? database = null;
+            StreamingServer? server = null;
+            TestSseClient? sse = null;
+            try
+            {
+                database = await MastodonDatabase.CreateAsync();
+                server = await StreamingServer.StartAsync(database, environment: topology.ServerEnvironment());
+                var user = await database.CreateUserAsync();
+                sse = await TestSseClient.ConnectAsync(server, "/api/v1/streaming/user", user.Token);
+                var run = new FailoverRun(topology, database, server, sse, user);
+                Assert.Equal(":)", await sse.ReadLineAsync());
+                await WaitForSubscriptionAsync(topology.FirstMasterPort, run.Channel);
+                await RespConnection.CommandOnceAsync(topology.FirstMasterPort, "PUBLISH", run.Channel, RailsMessages.Delete("1"));
+                Assert.Equal(("delete", "1"), await sse.ReadEventAsync());
+                // Deleted on the master (and so on the replica): only a rewrite on the new master can bring it back.
+                await RespConnection.CommandOnceAsync(topology.FirstMasterPort, "DEL", run.PresenceKey);
+                await run.WaitForSwitchWatchersAsync();
+                return run;
+            }
+            catch
+            {
+                // No process of a failed set-up may outlive the test.
+                if (sse is not null)
+                {
+                    await sse.DisposeAsync();
+                }
+
+                if (server is not null)
+                {
+                    await server.DisposeAsync();
+                }
+
+                if (database is not null)
+                {
+                    await database.DisposeAsync();
+                }
+
+                await topology.DisposeAsync();
+                throw;
+            }
         }
 
         /// <summary>The server must be listening to every sentinel before the failover, or it can only learn of it late.</summary>

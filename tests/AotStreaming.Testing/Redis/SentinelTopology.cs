@@ -79,6 +79,7 @@ public sealed class SentinelTopology : IAsyncDisposable
                 }
             }
 
+            Directory.Delete(directory, recursive: true);
             throw;
         }
 
@@ -86,7 +87,16 @@ public sealed class SentinelTopology : IAsyncDisposable
         {
             DataPorts = withReplica ? [masterPort, replicaPort] : [masterPort],
         };
-        await topology.WaitUntilFailoverReadyAsync(withReplica ? 1 : 0);
+        try
+        {
+            await topology.WaitUntilFailoverReadyAsync(withReplica ? 1 : 0);
+        }
+        catch
+        {
+            await topology.DisposeAsync();
+            throw;
+        }
+
         return topology;
     }
 

@@ -27,6 +27,19 @@ public sealed class TlsRedis : IAsyncDisposable
     public static async Task<TlsRedis> StartAsync()
     {
         var directory = Directory.CreateTempSubdirectory("aot-tls-redis-").FullName;
+        try
+        {
+            return new TlsRedis(directory, await StartInAsync(directory));
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    private static async Task<RedisProcess> StartInAsync(string directory)
+    {
         await File.WriteAllTextAsync(Path.Combine(directory, "server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
         // EC keys: generated in milliseconds, unlike RSA.
         await OpenSslAsync(directory, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -36,13 +49,12 @@ public sealed class TlsRedis : IAsyncDisposable
         await OpenSslAsync(directory, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
             "-out", "server.crt", "-days", "2", "-extfile", "server.ext");
         var port = RedisProcess.FreePort();
-        var process = await RedisProcess.StartAsync(port,
+        return await RedisProcess.StartAsync(port,
         [
             "--port", "0", "--tls-port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--tls-cert-file", Path.Combine(directory, "server.crt"), "--tls-key-file", Path.Combine(directory, "server.key"),
             "--tls-ca-cert-file", Path.Combine(directory, "ca.crt"), "--tls-auth-clients", "no",
         ]);
-        return new TlsRedis(directory, process);
     }
 
     /// <summary>A test-side client that trusts exactly the private CA.</summary>
