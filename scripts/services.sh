@@ -42,6 +42,8 @@ command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
 # The tests run Mastodon's nginx config in front of the server (tests/AotStreaming.IntegrationTests/Nginx/).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+# The TLS Redis tests make their CA and server certificate with the openssl command line.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} (apt-get)"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2

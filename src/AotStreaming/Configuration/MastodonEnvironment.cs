@@ -32,7 +32,8 @@ public static class MastodonEnvironment
     internal static MastodonSettings Resolve(EnvironmentReader env, PostgresOptions postgres)
     {
         var environment = env.NonEmpty("NODE_ENV") ?? "development";
-        var (redis, redisDescription) = Attempt(env, () => RedisEnvironment.Build(env), (new StackExchange.Redis.ConfigurationOptions(), ""));
+        var (redis, redisDescription, redisTrust) = Attempt(env, () => RedisEnvironment.Build(env),
+            (new StackExchange.Redis.ConfigurationOptions(), "", RedisCertificateTrust.SystemOnly));
         var port = env.NonEmpty("PORT") ?? "4000";
         if (!int.TryParse(port, out var portNumber) || portNumber is < 0 or > 65535)
         {
@@ -62,6 +63,7 @@ public static class MastodonEnvironment
                 .Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             PostgresConnectionString = Attempt(env, () => PostgresEnvironment.Build(env, environment, postgres), ""),
             Redis = redis,
+            RedisTrust = redisTrust,
             RedisNamespace = env.NonEmpty("REDIS_NAMESPACE"),
             RedisDescription = redisDescription,
         };

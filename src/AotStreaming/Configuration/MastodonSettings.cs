@@ -29,6 +29,9 @@ public sealed record MastodonSettings
 
     public required ConfigurationOptions Redis { get; init; }
 
+    /// <summary>How <c>rediss://</c> certificates are verified (system store plus <c>NODE_EXTRA_CA_CERTS</c>).</summary>
+    internal RedisCertificateTrust RedisTrust { get; init; } = RedisCertificateTrust.SystemOnly;
+
     /// <summary><c>REDIS_NAMESPACE</c>, or null.</summary>
     public string? RedisNamespace { get; init; }
 

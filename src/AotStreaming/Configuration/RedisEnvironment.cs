@@ -10,7 +10,7 @@ namespace AotStreaming.Configuration;
 /// </summary>
 internal static class RedisEnvironment
 {
-    public static (ConfigurationOptions Options, string Description) Build(EnvironmentReader env)
+    public static (ConfigurationOptions Options, string Description, RedisCertificateTrust Trust) Build(EnvironmentReader env)
     {
         var options = new ConfigurationOptions
         {
@@ -27,7 +27,17 @@ internal static class RedisEnvironment
 
         if (env.NonEmpty("REDIS_URL") is { } url)
         {
-            return (ApplyUrl(options, url), "REDIS_URL " + PostgresEnvironment.Redact(url));
+            ApplyUrl(options, url);
+            var trust = RedisCertificateTrust.SystemOnly;
+            if (options.Ssl)
+            {
+                // Read only for rediss://: a stale NODE_EXTRA_CA_CERTS meant for something else must not stop startup.
+                trust = env.NonEmpty("NODE_EXTRA_CA_CERTS") is { } caFile ? RedisCertificateTrust.FromPemFile(caFile) : trust;
+                options.CertificateValidation += trust.Validate;
+            }
+
+            var extra = trust.ExtraRootCount > 0 ? $" (+{trust.ExtraRootCount} CA from NODE_EXTRA_CA_CERTS)" : "";
+            return (options, "REDIS_URL " + PostgresEnvironment.Redact(url) + extra, trust);
         }
 
         var sentinels = env.NonEmpty("REDIS_SENTINELS");
@@ -48,7 +58,7 @@ internal static class RedisEnvironment
             options.DefaultDatabase = env.Int("REDIS_DB", 0);
             options.User = user;
             options.Password = password;
-            return (options, $"sentinel {sentinels} master {master}");
+            return (options, $"sentinel {sentinels} master {master}", RedisCertificateTrust.SystemOnly);
         }
 
         var redisHost = env.Raw("REDIS_HOST") ?? "127.0.0.1";
@@ -57,7 +67,7 @@ internal static class RedisEnvironment
         options.DefaultDatabase = env.Int("REDIS_DB", 0);
         options.User = user;
         options.Password = password;
-        return (options, $"{redisHost}:{redisPort}/{options.DefaultDatabase}");
+        return (options, $"{redisHost}:{redisPort}/{options.DefaultDatabase}", RedisCertificateTrust.SystemOnly);
     }
 
     private static ConfigurationOptions ApplyUrl(ConfigurationOptions options, string url)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Threading.Channels;
 using AotStreaming.Configuration;
 using AotStreaming.Diagnostics;
@@ -26,7 +25,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
     private readonly Dictionary<string, int> _presence = new(StringComparer.Ordinal);
     private readonly Timer _presenceTimer;
     private readonly TimeSpan _presenceTtl;
-    private readonly string? _serviceName;
     private long _lastShedWarning;
 
     public RedisEventSource(
@@ -37,7 +35,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
     {
         var options = dispatchOptions.Value;
         _namespace = new RedisNamespace(settings.RedisNamespace);
-        _serviceName = settings.Redis.ServiceName;
         _metrics = metrics;
         _logger = logger;
         _events = PipelineChannels.CreateIngress(options.IngressCapacity);
@@ -45,14 +42,33 @@ internal sealed class RedisEventSource : IAsyncDisposable
         // The command connection; kept in a field for the process lifetime (a multiplexer only referenced from a
         // local can be collected, silently dropping its connection: native-aot-notes pitfall 6).
         _commands = ConnectionMultiplexer.Connect(settings.Redis.Clone());
-        _subscriber = new RedisSubscriberConnection(settings.Redis, FindMaster, OnMessage, metrics, logger);
-        _subscriber.Connected += RefreshAllPresenceKeys;
+        var sentinel = settings.Redis.ServiceName is null ? null : new SentinelMonitor(settings.Redis, logger);
+        if (sentinel is not null)
+        {
+            RaiseThreadPoolFloor();
+        }
+
+        _subscriber = new RedisSubscriberConnection(
+            settings.Redis, settings.RedisTrust, sentinel, PresenceKeys, _presenceTtl, OnMessage, metrics, logger);
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
         var refresh = TimeSpan.FromSeconds(options.PresenceKeyRefreshSeconds);
         _presenceTimer.Change(refresh, refresh);
     }
 
     public ChannelReader<RawEvent> Events => _events.Reader;
+
+    /// <summary>
+    /// StackExchange.Redis' Sentinel support blocks thread-pool threads while it looks for a new master (synchronous
+    /// waits in its switch code, run every second while the master is unreachable). The pool starts with one thread
+    /// per core and adds about one a second beyond that, so on a 2-core machine the subscriber's own switch could
+    /// wait a second behind them (seen in the failover tests under load). 16 threads cover those waits; the pool
+    /// still only grows when work is queued (StackExchange.Redis docs, Timeouts: "ThreadPool growth").
+    /// </summary>
+    private static void RaiseThreadPoolFloor()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), completionPorts);
+    }
 
     public void Start() => _subscriber.Start();
 
@@ -93,6 +109,15 @@ internal sealed class RedisEventSource : IAsyncDisposable
                     _presence[channel] = count - 1;
                 }
             }
+        }
+    }
+
+    /// <summary>Every key to rewrite when the subscriber (re)connects, namespace applied.</summary>
+    private string[] PresenceKeys()
+    {
+        lock (_presenceLock)
+        {
+            return [.. _presence.Keys.Select(channel => _namespace.Apply(RedisChannelNames.PresenceKey(channel)))];
         }
     }
 
@@ -144,25 +169,6 @@ internal sealed class RedisEventSource : IAsyncDisposable
                 _logger.IngressFull(_metrics.IngressDropped.Value);
             }
         }
-    }
-
-    private EndPoint? FindMaster()
-    {
-        if (_serviceName is null)
-        {
-            return null;
-        }
-
-        foreach (var endPoint in _commands.GetEndPoints())
-        {
-            var server = _commands.GetServer(endPoint);
-            if (server.IsConnected && !server.IsReplica)
-            {
-                return endPoint;
-            }
-        }
-
-        return null;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Threading.Channels;
+using AotStreaming.Configuration;
 using AotStreaming.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -15,17 +14,34 @@ namespace AotStreaming.Ingress;
 /// StackExchange.Redis because its pub/sub delivery is either concurrent (reorders messages) or one queue per
 /// channel (loses the order across channels); reading the socket ourselves hands messages on in exactly Redis'
 /// order, and lets the bounded ingress channel decide what happens under overload. StackExchange.Redis still
-/// serves every command (presence keys) and resolves the Sentinel master for us.
+/// serves the commands between reconnects (presence keys of new streams, their periodic refresh).
+/// <para>
+/// With Sentinel it only ever subscribes on the current master: the address comes from the sentinels (or their
+/// failover announcements, <see cref="SentinelMonitor"/>), and is confirmed with <c>ROLE</c> before any SUBSCRIBE.
+/// Every (re)connect first rewrites all <c>subscribed:</c> presence keys on that same connection, so a new master
+/// has them before the first event can arrive.
+/// </para>
 /// </summary>
 internal sealed class RedisSubscriberConnection(
     ConfigurationOptions redisOptions,
-    Func<EndPoint?> masterEndPoint,
+    RedisCertificateTrust trust,
+    SentinelMonitor? sentinel,
+    Func<string[]> presenceKeys,
+    TimeSpan presenceTtl,
     Action<string, byte[]> onMessage,
     StreamingMetrics metrics,
     ILogger logger) : IAsyncDisposable
 {
+    /// <summary>The CLIENT SETNAME of this connection, so it is recognisable in CLIENT LIST.</summary>
+    public const string ClientName = "aot-streaming-subscriber";
+
     private static readonly TimeSpan s_pingInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_silenceLimit = TimeSpan.FromSeconds(35);
+    private static readonly TimeSpan s_firstRetry = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_maxRetry = TimeSpan.FromSeconds(5);
+    // A burst larger than Redis' pubsub output limit (client-output-buffer-limit pubsub, 32 MB hard by default)
+    // gets this connection closed by Redis; a large kernel buffer absorbs bursts while the read loop catches up.
+    private const int ReceiveBufferBytes = 8 * 1024 * 1024;
 
     private readonly Lock _lock = new();
     private readonly HashSet<string> _wanted = new(StringComparer.Ordinal);
@@ -35,11 +51,22 @@ internal sealed class RedisSubscriberConnection(
     private volatile bool _connected;
     private bool _everConnected;
     private bool _lossLogged;
+    // Guarded by _lock: the endpoint of the current attempt, a master announced by Sentinel for the next one, and
+    // the attempt's cancellation (a switch cancels it, whether it is connecting, connected or waiting to retry).
+    private EndPoint? _current;
+    private EndPoint? _announced;
+    private CancellationTokenSource? _attempt;
 
-    /// <summary>Raised (on the connection loop) after every successful (re)connect and re-subscribe.</summary>
-    public event Action? Connected;
+    public void Start()
+    {
+        if (sentinel is not null)
+        {
+            sentinel.MasterAnnounced += OnMasterAnnounced;
+            sentinel.Start();
+        }
 
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
 
     public void Subscribe(string channel)
     {
@@ -59,18 +86,50 @@ internal sealed class RedisSubscriberConnection(
         }
     }
 
+    /// <summary>Sentinel announced a new master: leave the current one (or stop waiting to retry) and go there now.</summary>
+    private void OnMasterAnnounced(EndPoint master, string announcement)
+    {
+        lock (_lock)
+        {
+            // Both announcements (promotion probe, +switch-master), from every sentinel, name the same master: act once.
+            if (RedisEndPoints.Same(_current, master) || RedisEndPoints.Same(_announced, master))
+            {
+                return;
+            }
+
+            _announced = master;
+            _ = _attempt?.CancelAsync();
+        }
+
+        // Not receiving from the master from here until the subscription on the new one is confirmed.
+        _connected = false;
+        metrics.RedisConnected = false;
+        logger.SentinelMasterSwitch(sentinel!.ServiceName, RedisEndPoints.Format(master), announcement);
+    }
+
     private async Task RunAsync(CancellationToken stop)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
+        var backoff = s_firstRetry;
         while (!stop.IsCancellationRequested)
         {
+            var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            lock (_lock)
+            {
+                _attempt = attempt;
+            }
+
+            var switched = false;
             try
             {
-                await RunOneConnectionAsync(stop);
+                await RunOneConnectionAsync(attempt.Token);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                break;
+            }
+            catch (OperationCanceledException) when (attempt.IsCancellationRequested)
+            {
+                // A switch to a new master (logged by OnMasterAnnounced), not a loss.
+                switched = true;
             }
             catch (Exception ex)
             {
@@ -85,37 +144,73 @@ internal sealed class RedisSubscriberConnection(
             var wasConnected = _connected;
             _connected = false;
             metrics.RedisConnected = false;
-            try
+            lock (_lock)
             {
-                await Task.Delay(backoff, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                _current = null;
             }
 
-            // 100 ms doubling to 5 s: quick after a blip, gentle while Redis is down.
-            backoff = wasConnected
-                ? TimeSpan.FromMilliseconds(100)
-                : TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
+            if (!switched && !stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(backoff, attempt.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping, or a new master was announced while waiting: either way, not another wait.
+                    switched = !stop.IsCancellationRequested;
+                }
+            }
+
+            lock (_lock)
+            {
+                _attempt = null;
+            }
+
+            attempt.Dispose();
+
+            // 100 ms doubling to 5 s: quick after a blip or a switch, gentle while Redis is down.
+            backoff = wasConnected || switched
+                ? s_firstRetry
+                : TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, s_maxRetry.TotalMilliseconds));
         }
     }
 
-    private async Task RunOneConnectionAsync(CancellationToken stop)
+    private async Task<EndPoint> ChooseEndPointAsync(CancellationToken cancel)
     {
-        using var connectionStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var (socket, stream) = await ConnectAsync(connectionStop.Token);
-        using var socketLifetime = socket;
-        await using var streamLifetime = stream;
-        var commands = Channel.CreateUnbounded<string[]>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = PipeWriter.Create(stream);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
-
-        if (redisOptions.Password is { Length: > 0 } password)
+        if (sentinel is null)
         {
-            RespReader.WriteCommand(writer, redisOptions.User is { Length: > 0 } user ? ["AUTH", user, password] : ["AUTH", password]);
+            return redisOptions.EndPoints.FirstOrDefault() ?? throw new InvalidOperationException("no Redis endpoint configured");
         }
 
+        EndPoint? announced;
+        lock (_lock)
+        {
+            announced = _announced;
+            _announced = null;
+        }
+
+        // Never the first configured endpoint: with Sentinel, those are the sentinels.
+        return announced
+            ?? await sentinel.ResolveMasterAsync(cancel)
+            ?? throw new IOException($"no Redis Sentinel answered with the master of {sentinel.ServiceName}");
+    }
+
+    private async Task RunOneConnectionAsync(CancellationToken cancel)
+    {
+        var endPoint = await ChooseEndPointAsync(cancel);
+        lock (_lock)
+        {
+            _current = endPoint;
+        }
+
+        var tlsHost = redisOptions.Ssl ? RespLink.TlsHost(endPoint, redisOptions.SslHost) : null;
+        await using var link = await RespLink.ConnectAsync(
+            endPoint, tlsHost, trust, TimeSpan.FromMilliseconds(redisOptions.ConnectTimeout), ReceiveBufferBytes, cancel);
+        using var connectionStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        await HandshakeAsync(link, connectionStop.Token);
+
+        var commands = Channel.CreateUnbounded<string[]>(new UnboundedChannelOptions { SingleReader = true });
         string[] snapshot;
         lock (_lock)
         {
@@ -124,28 +219,38 @@ internal sealed class RedisSubscriberConnection(
             snapshot = [.. _wanted];
         }
 
+        // Presence keys first (SET is refused once the connection is in subscriber mode), on this very connection:
+        // they are on the master the events will come from before the first of them can arrive.
+        var keys = presenceKeys();
+        var ttl = ((long)presenceTtl.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var key in keys)
+        {
+            link.Write(["SET", key, "1", "EX", ttl]);
+        }
+
         // Re-subscribe everything in a few large commands: one round-trip after a Redis restart.
         foreach (var chunk in snapshot.Chunk(512))
         {
-            RespReader.WriteCommand(writer, ["SUBSCRIBE", .. chunk]);
+            link.Write(["SUBSCRIBE", .. chunk]);
         }
 
         if (snapshot.Length == 0)
         {
             // Subscriber mode only accepts PING after a SUBSCRIBE on old Redis versions; PING works in both modes.
-            RespReader.WriteCommand(writer, ["PING"]);
+            link.Write(["PING"]);
         }
 
-        await writer.FlushAsync(connectionStop.Token);
+        await link.FlushAsync(connectionStop.Token);
         var lastRead = Environment.TickCount64;
-        var writing = WriteLoopAsync(commands.Reader, writer, () => lastRead, connectionStop);
+        var writing = WriteLoopAsync(commands.Reader, link.Writer, () => lastRead, connectionStop);
         try
         {
-            var authenticated = redisOptions.Password is not { Length: > 0 };
+            var presenceReplies = keys.Length;
+            var presenceFailureLogged = false;
             var announced = false;
             while (true)
             {
-                var result = await reader.ReadAsync(connectionStop.Token);
+                var result = await link.Reader.ReadAsync(connectionStop.Token);
                 lastRead = Environment.TickCount64;
                 var buffer = result.Buffer;
                 var sequence = new SequenceReader<byte>(buffer);
@@ -159,12 +264,13 @@ internal sealed class RedisSubscriberConnection(
                         break;
                     }
 
-                    if (!authenticated)
+                    if (presenceReplies > 0)
                     {
-                        authenticated = value is string;
-                        if (value is RespError authError)
+                        presenceReplies--;
+                        if (value is RespError error && !presenceFailureLogged)
                         {
-                            throw new InvalidOperationException("Redis AUTH failed: " + authError.Message);
+                            presenceFailureLogged = true;
+                            logger.PresenceKeyFailed(error.Message);
                         }
 
                         continue;
@@ -172,24 +278,15 @@ internal sealed class RedisSubscriberConnection(
 
                     if (!announced)
                     {
+                        // The first reply after the SETs is the first SUBSCRIBE's (or the PING's): receiving from here.
                         announced = true;
-                        _connected = true;
-                        metrics.RedisConnected = true;
-                        if (_everConnected || _lossLogged)
-                        {
-                            logger.RedisSubscriberRecovered(snapshot.Length);
-                        }
-
-                        _lossLogged = false;
-
-                        _everConnected = true;
-                        Connected?.Invoke();
+                        OnSubscribed(endPoint, snapshot.Length);
                     }
 
                     Handle(value);
                 }
 
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                link.Reader.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
                     throw new IOException("Redis closed the subscriber connection");
@@ -207,6 +304,89 @@ internal sealed class RedisSubscriberConnection(
             {
             }
         }
+    }
+
+    /// <summary>
+    /// AUTH, CLIENT SETNAME, SELECT (the presence keys live in <c>REDIS_DB</c>) and, with Sentinel, ROLE: pipelined,
+    /// then each reply checked in order. Nothing is subscribed before ROLE says "master".
+    /// </summary>
+    private async Task HandshakeAsync(RespLink link, CancellationToken cancel)
+    {
+        var steps = new List<string>();
+        if (redisOptions.Password is { Length: > 0 } password)
+        {
+            link.Write(redisOptions.User is { Length: > 0 } user ? ["AUTH", user, password] : ["AUTH", password]);
+            steps.Add("AUTH");
+        }
+
+        link.Write(["CLIENT", "SETNAME", ClientName]);
+        steps.Add("SETNAME");
+        var database = redisOptions.DefaultDatabase ?? 0;
+        if (database != 0)
+        {
+            link.Write(["SELECT", database.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            steps.Add("SELECT");
+        }
+
+        if (sentinel is not null)
+        {
+            link.Write(["ROLE"]);
+            steps.Add("ROLE");
+        }
+
+        await link.FlushAsync(cancel);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(redisOptions.ConnectTimeout);
+        foreach (var step in steps)
+        {
+            object? reply;
+            try
+            {
+                reply = await link.ReadReplyAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{RedisEndPoints.Format(link.EndPoint)} did not answer {step} within {redisOptions.ConnectTimeout} ms");
+            }
+
+            switch (step)
+            {
+                case "AUTH" when reply is RespError error:
+                    throw new InvalidOperationException("Redis AUTH failed: " + error.Message);
+                case "SELECT" when reply is RespError error:
+                    throw new InvalidOperationException($"Redis SELECT {database} failed: {error.Message}");
+                case "ROLE":
+                    var role = reply switch
+                    {
+                        object?[] { Length: > 0 } items when items[0] is byte[] bytes => System.Text.Encoding.UTF8.GetString(bytes),
+                        RespError error => "error " + error.Message,
+                        _ => "unknown",
+                    };
+                    if (role != "master")
+                    {
+                        throw new IOException($"{RedisEndPoints.Format(link.EndPoint)} is not the master of {sentinel!.ServiceName} (ROLE: {role})");
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private void OnSubscribed(EndPoint endPoint, int channels)
+    {
+        _connected = true;
+        metrics.RedisConnected = true;
+        if (_everConnected || _lossLogged)
+        {
+            logger.RedisSubscriberRecovered(RedisEndPoints.Format(endPoint), channels);
+        }
+        else
+        {
+            logger.RedisSubscriberConnected(RedisEndPoints.Format(endPoint), channels);
+        }
+
+        _lossLogged = false;
+        _everConnected = true;
     }
 
     private void Handle(object? value)
@@ -278,45 +458,18 @@ internal sealed class RedisSubscriberConnection(
         }
     }
 
-    private async Task<(Socket Socket, Stream Stream)> ConnectAsync(CancellationToken cancel)
-    {
-        var endPoint = masterEndPoint() ?? redisOptions.EndPoints.FirstOrDefault()
-            ?? throw new InvalidOperationException("no Redis endpoint configured");
-        Socket socket = endPoint is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        // A burst larger than Redis' pubsub output limit (client-output-buffer-limit pubsub, 32 MB hard by default)
-        // gets this connection closed by Redis; a large kernel buffer absorbs bursts while the read loop catches up.
-        socket.ReceiveBufferSize = 8 * 1024 * 1024;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(redisOptions.ConnectTimeout);
-            await socket.ConnectAsync(endPoint, timeout.Token);
-            Stream stream = new NetworkStream(socket, ownsSocket: false);
-            if (redisOptions.Ssl)
-            {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                var host = endPoint is DnsEndPoint dns ? dns.Host : redisOptions.SslHost ?? "";
-                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = host }, timeout.Token);
-                stream = ssl;
-            }
-
-            return (socket, stream);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         if (_loop is not null)
         {
             await _loop;
+        }
+
+        if (sentinel is not null)
+        {
+            sentinel.MasterAnnounced -= OnMasterAnnounced;
+            await sentinel.DisposeAsync();
         }
 
         _stop.Dispose();

@@ -206,6 +206,25 @@ public sealed class MastodonEnvironmentTests
     }
 
     [Fact]
+    public void Resolve_RedissWithUnreadableNodeExtraCaCerts_NamesVariableAndFile()
+    {
+        var act = () => Resolve(("REDIS_URL", "rediss://10.0.0.5:6380"), ("NODE_EXTRA_CA_CERTS", "/nonexistent/ca.pem"));
+
+        var ex = Assert.Throws<ConfigurationException>(act);
+        Assert.Contains("NODE_EXTRA_CA_CERTS", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("/nonexistent/ca.pem", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolve_PlainRedisWithUnreadableNodeExtraCaCerts_IgnoresIt()
+    {
+        var settings = Resolve(("REDIS_URL", "redis://10.0.0.5:6380"), ("NODE_EXTRA_CA_CERTS", "/nonexistent/ca.pem"));
+
+        Assert.False(settings.Redis.Ssl);
+        Assert.Equal(0, settings.RedisTrust.ExtraRootCount);
+    }
+
+    [Fact]
     public void Resolve_SentinelsWithoutMaster_FallsBackToHostAndPort()
     {
         var settings = Resolve(("REDIS_SENTINELS", "s1:26380"));

@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using AotStreaming.Configuration;
+
+namespace AotStreaming.Ingress;
+
+/// <summary>
+/// One raw RESP connection (TCP or Unix socket, optionally TLS) to one exact Redis or Sentinel process: the
+/// subscriber's, a sentinel watch, a promotion probe. Commands are written with <see cref="Write"/>; replies are
+/// read one at a time with <see cref="ReadReplyAsync"/>, or in bulk straight from <see cref="Reader"/>.
+/// </summary>
+internal sealed class RespLink : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+
+    private RespLink(EndPoint endPoint, Socket socket, Stream stream, int readBufferBytes)
+    {
+        EndPoint = endPoint;
+        _socket = socket;
+        _stream = stream;
+        Writer = PipeWriter.Create(stream);
+        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: readBufferBytes, minimumReadSize: Math.Min(readBufferBytes, 16 * 1024)));
+    }
+
+    public EndPoint EndPoint { get; }
+
+    public PipeReader Reader { get; }
+
+    public PipeWriter Writer { get; }
+
+    /// <param name="tlsHost">The name the certificate must carry; null = plain TCP.</param>
+    /// <param name="receiveBufferBytes">Kernel receive buffer; 0 = the system default.</param>
+    public static async Task<RespLink> ConnectAsync(
+        EndPoint endPoint, string? tlsHost, RedisCertificateTrust trust, TimeSpan timeout, int receiveBufferBytes, CancellationToken cancel)
+    {
+        Socket socket = endPoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferBytes > 0)
+        {
+            socket.ReceiveBufferSize = receiveBufferBytes;
+        }
+
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            deadline.CancelAfter(timeout);
+            await socket.ConnectAsync(endPoint, deadline.Token);
+            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            if (tlsHost is not null)
+            {
+                stream = await AuthenticateAsync(stream, tlsHost, trust, deadline.Token);
+            }
+
+            return new RespLink(endPoint, socket, stream, receiveBufferBytes > 0 ? 64 * 1024 : 4096);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The TLS target host is the host the endpoint was configured with (an IP address is checked against the
+    /// certificate's IP names), or <c>SslHost</c>: the same rule StackExchange.Redis follows for the command connection.
+    /// </summary>
+    public static string TlsHost(EndPoint endPoint, string? sslHost) =>
+        sslHost is { Length: > 0 } ? sslHost
+        : endPoint switch
+        {
+            DnsEndPoint dns => dns.Host,
+            IPEndPoint ip => ip.Address.ToString(),
+            _ => "",
+        };
+
+    private static async Task<Stream> AuthenticateAsync(Stream inner, string host, RedisCertificateTrust trust, CancellationToken cancel)
+    {
+        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
+        string? rejection = null;
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = host,
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                {
+                    var remaining = trust.Check(certificate, chain, errors);
+                    // Described here: the chain's status is gone once the callback returns.
+                    rejection = remaining == SslPolicyErrors.None ? null : RedisCertificateTrust.Describe(host, remaining, chain);
+                    return rejection is null;
+                },
+            }, cancel);
+            return ssl;
+        }
+        catch (AuthenticationException ex) when (rejection is not null)
+        {
+            await ssl.DisposeAsync();
+            throw new AuthenticationException(rejection, ex);
+        }
+        catch
+        {
+            await ssl.DisposeAsync();
+            throw;
+        }
+    }
+
+    public void Write(IReadOnlyList<string> command) => RespReader.WriteCommand(Writer, command);
+
+    public ValueTask<FlushResult> FlushAsync(CancellationToken cancel) => Writer.FlushAsync(cancel);
+
+    /// <summary>The next whole reply.</summary>
+    public async ValueTask<object?> ReadReplyAsync(CancellationToken cancel)
+    {
+        while (true)
+        {
+            var result = await Reader.ReadAsync(cancel);
+            var buffer = result.Buffer;
+            var sequence = new SequenceReader<byte>(buffer);
+            if (RespReader.TryRead(ref sequence, out var value))
+            {
+                Reader.AdvanceTo(sequence.Position);
+                return value;
+            }
+
+            Reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new IOException($"{RedisEndPoints.Format(EndPoint)} closed the connection");
+            }
+        }
+    }
+
+    /// <summary>Writes one command and reads its reply.</summary>
+    public async ValueTask<object?> CommandAsync(IReadOnlyList<string> command, CancellationToken cancel)
+    {
+        Write(command);
+        await FlushAsync(cancel);
+        return await ReadReplyAsync(cancel);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Closing the socket first: nothing buffered is worth sending on a connection being dropped, and a flush on a
+        // broken one must not replace the exception that explains why it is dropped.
+        _socket.Dispose();
+        try
+        {
+            await Reader.CompleteAsync();
+            await Writer.CompleteAsync();
+            await _stream.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+        }
+    }
+}
