@@ -10,7 +10,7 @@ namespace AotStreaming.Dispatch;
 /// The fixed set of dispatchers. Connections are assigned round-robin when accepted (as Kestrel assigns sockets
 /// to its I/O queues); a connection's subscriptions all live on its dispatcher, which keeps its events in order.
 /// </summary>
-internal sealed class DispatcherPool
+internal sealed class DispatcherPool : IDispatcherInboxes
 {
     private readonly Dispatcher[] _dispatchers;
     private readonly Task[] _loops;
@@ -29,6 +29,8 @@ internal sealed class DispatcherPool
     }
 
     public Dispatcher this[int index] => _dispatchers[index];
+
+    public ValueTask PostAsync(int dispatcher, DispatcherCommand command) => _dispatchers[dispatcher].PostAsync(command);
 
     public int Assign() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_dispatchers.Length);
 

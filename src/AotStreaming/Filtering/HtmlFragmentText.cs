@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 
 namespace AotStreaming.Filtering;
@@ -322,30 +321,8 @@ internal static class HtmlFragmentText
         return amp + 1;
     }
 
-    private static string? NamedReference(ReadOnlySpan<char> name)
-    {
-        switch (name)
-        {
-            case "AMP":
-                return "&";
-            case "LT":
-                return "<";
-            case "GT":
-                return ">";
-            case "QUOT":
-                return "\"";
-            case "COPY":
-                return "©";
-            case "REG":
-                return "®";
-            case "apos":
-                return "'";
-        }
-
-        var entity = string.Concat("&", name, ";");
-        var decoded = WebUtility.HtmlDecode(entity);
-        return decoded == entity ? null : decoded;
-    }
+    /// <summary>Every HTML5 name (WHATWG list), not only the HTML 4 ones <c>WebUtility.HtmlDecode</c> knows.</summary>
+    private static string? NamedReference(ReadOnlySpan<char> name) => HtmlNamedReferences.Get(name);
 
     private static int DecodeNumeric(string text, int amp, StringBuilder? sb)
     {

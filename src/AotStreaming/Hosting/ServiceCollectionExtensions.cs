@@ -41,11 +41,13 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StreamingDatabase>();
         services.AddSingleton<PostgresPoolStatistics>();
         services.AddSingleton<RedisEventSource>();
+        services.AddSingleton<IEventSource>(sp => sp.GetRequiredService<RedisEventSource>());
         services.AddSingleton(sp => new SubscriptionIndex(
             sp.GetRequiredService<RedisEventSource>(),
             sp.GetRequiredService<IOptions<DispatchOptions>>().Value.EffectiveDispatcherCount));
         services.AddSingleton<StatusFilterStage>();
         services.AddSingleton<DispatcherPool>();
+        services.AddSingleton<IDispatcherInboxes>(sp => sp.GetRequiredService<DispatcherPool>());
         services.AddSingleton<Router>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConnectionTracker>();

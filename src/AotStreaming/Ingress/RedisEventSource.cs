@@ -13,7 +13,7 @@ namespace AotStreaming.Ingress;
 /// Stage 1: Redis pub/sub into one bounded channel, in Redis order. Also keeps the <c>subscribed:</c> presence keys
 /// (reference §5.6) that make Rails publish home, list and notification events at all.
 /// </summary>
-internal sealed class RedisEventSource : IAsyncDisposable
+internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
 {
     private readonly RedisNamespace _namespace;
     private readonly ConnectionMultiplexer _commands;

@@ -11,7 +11,7 @@ namespace AotStreaming.Routing;
 /// dispatcher that has a subscriber for its channel (not one per connection). A channel with no local subscriber
 /// costs one dictionary lookup.
 /// </summary>
-internal sealed class Router(RedisEventSource source, SubscriptionIndex index, DispatcherPool dispatchers, StreamingMetrics metrics, ILogger<Router> logger)
+internal sealed class Router(IEventSource source, SubscriptionIndex index, IDispatcherInboxes dispatchers, StreamingMetrics metrics, ILogger<Router> logger)
 {
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -59,7 +59,7 @@ internal sealed class Router(RedisEventSource source, SubscriptionIndex index, D
             if (count > 0)
             {
                 recipients += count;
-                await dispatchers[i].PostAsync(command);
+                await dispatchers.PostAsync(i, command);
             }
         }
 

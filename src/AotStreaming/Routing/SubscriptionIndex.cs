@@ -8,7 +8,7 @@ namespace AotStreaming.Routing;
 /// turns the first listener into SUBSCRIBE and the last into UNSUBSCRIBE (reference §5.8). Changes take a lock on
 /// the channel's entry; the router's per-message read is lock-free (volatile reads of the per-dispatcher counts).
 /// </summary>
-internal sealed class SubscriptionIndex(RedisEventSource redis, int dispatcherCount)
+internal sealed class SubscriptionIndex(IEventSource redis, int dispatcherCount)
 {
     private readonly ConcurrentDictionary<string, ChannelInterest> _channels = new(StringComparer.Ordinal);
 
@@ -59,9 +59,13 @@ internal sealed class SubscriptionIndex(RedisEventSource redis, int dispatcherCo
             Interlocked.Decrement(ref interest.PerDispatcher![dispatcher]);
             if (--interest.Total == 0)
             {
+                // UNSUBSCRIBE before the entry leaves the map: a listener arriving now still finds this entry, waits
+                // for its lock, sees Removed and makes a new one, so its SUBSCRIBE is always issued after this
+                // UNSUBSCRIBE. Removing first let the new entry's SUBSCRIBE overtake it and leave Redis unsubscribed
+                // from a channel with a listener (SubscriptionIndexTests.AcquireRelease_ManyThreads...).
                 interest.Removed = true;
-                _channels.TryRemove(channel, out _);
                 redis.Unsubscribe(channel);
+                _channels.TryRemove(channel, out _);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using AotStreaming.Filtering;
 using AotStreaming.Support;
 using AotStreaming.Testing;
@@ -32,19 +33,28 @@ public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassF
         // Warm-up (JIT, pools, the GC's gen0 budget) so the measurement sees the steady state.
         await PublishAsync(channel, message, healthy, 640, _ => { });
         using var stalled = await StalledClients.WebSocketAsync(_server, stalledUser, $"stream=hashtag&tag={tag}");
+        var slowClosesBefore = SlowCloses(await _server.MetricsAsync());
         var rssBefore = ResidentBytes(_server.ProcessId);
         var maxOutbox = 0.0;
 
         await PublishAsync(channel, message, healthy, Messages, metrics => maxOutbox = Math.Max(maxOutbox, MetricsText.Value(metrics, "aot_streaming_outbox_bytes")));
+        var growth = ResidentBytes(_server.ProcessId) - rssBefore;
+        var heapAfter = MetricsText.Value(await _server.MetricsAsync(), "process_heap_bytes");
 
+        // The bound holds because the stalled client was dropped as slow, not because it was somehow drained: it is
+        // closed (DrainAsync returns instead of timing out) and counted once under reason="slow".
+        _ = await StalledClients.DrainAsync(stalled);
+        Assert.NotEqual(WebSocketState.Open, stalled.State);
+        Assert.Equal(slowClosesBefore + 1, SlowCloses(await _server.MetricsAsync()));
+        Assert.True(maxOutbox <= 2 * OutboxMaxBytes, $"outbox bytes reached {maxOutbox}");
         // A server that kept everything for the stalled client would grow by about the published volume (100 MB).
         // Half of it is the mark because garbage waiting for the next collection counts in RSS too, and the GC's
         // gen0 budget on a machine with a 32 MB L3 cache is tens of MB: a quarter of 50 MB failed about one run in eight.
-        var growth = ResidentBytes(_server.ProcessId) - rssBefore;
         var published = (long)Messages * s_bigContent.Length;
-        Assert.True(growth < published / 2, $"RSS grew {growth} bytes while {published} bytes were published");
-        Assert.True(maxOutbox <= 2 * OutboxMaxBytes, $"outbox bytes reached {maxOutbox}");
+        Assert.True(growth < published / 2, $"RSS grew {growth} bytes while {published} bytes were published (managed heap now {heapAfter} bytes)");
     }
+
+    private static double SlowCloses(string metrics) => MetricsText.Value(metrics, "aot_streaming_disconnects_total{reason=\"slow\"}");
 
     private async Task PublishAsync(string channel, string message, FrameReceiver healthy, int count, Action<string> sample)
     {

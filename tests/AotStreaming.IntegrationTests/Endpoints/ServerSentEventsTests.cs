@@ -80,18 +80,24 @@ public sealed class ServerSentEventsTests(NoHeartbeatFixture fixture) : IClassFi
     [Fact]
     public async Task Sse_SeveralEvents_ExactByteStreamMatchesSnapshot_Section2_5()
     {
+        const string Sentinel = "event: delete\ndata: end-of-snapshot\n\n";
         var user = await fixture.Database.CreateUserAsync();
         await using var raw = await RawSse.ConnectAsync(_server, "/api/v1/streaming/user", user.Token);
         await _server.WaitForRedisSubscriptionAsync($"timeline:{user.AccountId}");
         await _server.WaitForRedisSubscriptionAsync($"timeline:{user.AccountId}:notifications");
-        var expectedLength = Encoding.UTF8.GetByteCount(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Snapshots", nameof(ServerSentEventsTests), nameof(Sse_SeveralEvents_ExactByteStreamMatchesSnapshot_Section2_5) + ".txt")));
 
         await _server.PublishAsync($"timeline:{user.AccountId}", RailsMessages.Status("109348677773283527", 77, content: "<p>snapshot</p>"));
         await _server.PublishAsync($"timeline:{user.AccountId}", RailsMessages.Delete("109348677773283527"));
         await _server.PublishAsync($"timeline:{user.AccountId}:notifications", RailsMessages.Event("notifications_merged", "\"1\""));
         await _server.PublishAsync($"timeline:{user.AccountId}", RailsMessages.Event("announcement.delete", "42"));
+        // A sentinel after the snapshot's events: everything the server wrote before it is compared, so an extra
+        // or duplicated frame fails the test instead of being left unread.
+        await _server.PublishAsync($"timeline:{user.AccountId}", RailsMessages.Delete("end-of-snapshot"));
 
-        StreamingTestHelpers.AssertSnapshot(nameof(ServerSentEventsTests), await raw.ReadExactlyAsync(expectedLength));
+        var stream = await raw.ReadThroughAsync(Sentinel);
+
+        Assert.EndsWith(Sentinel, stream, StringComparison.Ordinal);
+        StreamingTestHelpers.AssertSnapshot(nameof(ServerSentEventsTests), stream[..^Sentinel.Length]);
     }
 
     [Theory]
@@ -194,6 +200,21 @@ public sealed class ServerSentEventsTests(NoHeartbeatFixture fixture) : IClassFi
             var buffer = new byte[length];
             await _body.ReadExactlyAsync(buffer).DefaultTimeout();
             return Encoding.UTF8.GetString(buffer);
+        }
+
+        /// <summary>Reads until the stream so far ends with <paramref name="terminator"/>; returns all of it.</summary>
+        public async Task<string> ReadThroughAsync(string terminator)
+        {
+            var bytes = new List<byte>();
+            var end = Encoding.UTF8.GetBytes(terminator);
+            var one = new byte[1];
+            while (bytes.Count < end.Length || !bytes.GetRange(bytes.Count - end.Length, end.Length).SequenceEqual(end))
+            {
+                await _body.ReadExactlyAsync(one).DefaultTimeout();
+                bytes.Add(one[0]);
+            }
+
+            return Encoding.UTF8.GetString([.. bytes]);
         }
 
         public async ValueTask DisposeAsync()

@@ -222,9 +222,10 @@ public sealed class WebSocketProtocolTests(ServerFixture fixture) : IClassFixtur
 
         await socket.SubscribeAsync("user");
         await socket.SubscribeAsync("public");
+        await socket.SendAsync("""{"type":"subscribe","stream":"barrier-not-a-stream"}""");
 
-        // The first frame after two successful subscribes is the barrier's error: nothing was sent for them.
-        await socket.BarrierAsync();
+        // Commands are answered in order: the first frame is the error for the third one, so none came for the two subscribes.
+        Assert.Equal(StreamingTestHelpers.UnknownStreamFrame, await socket.ReceiveTextAsync());
     }
 
     [Theory]
@@ -278,8 +279,11 @@ public sealed class WebSocketProtocolTests(ServerFixture fixture) : IClassFixtur
         await using var socket = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming", user.Token);
 
         await socket.SendAsync("""{"type":"unsubscribe","stream":"user"}""");
+        await socket.SendAsync("""{"type":"subscribe","stream":"barrier-not-a-stream"}""");
 
-        await socket.BarrierAsync();
+        // Commands are answered in order: the first frame is the error for the second one, so the unsubscribe sent nothing.
+        Assert.Equal(StreamingTestHelpers.UnknownStreamFrame, await socket.ReceiveTextAsync());
+        Assert.Equal(WebSocketState.Open, socket.Socket.State);
     }
 
     [Fact]
