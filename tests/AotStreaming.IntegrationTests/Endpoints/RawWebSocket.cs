@@ -22,13 +22,13 @@ internal sealed class RawWebSocket : IDisposable
 
     public string HandshakeResponse { get; private set; } = "";
 
-    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery)
+    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery, string extraHeaders = "")
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", server.Port).DefaultTimeout();
         var socket = new RawWebSocket(tcp);
         var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n";
         await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request)).DefaultTimeout();
         var head = new List<byte>();
         while (!EndsWithBlankLine(head))
@@ -42,13 +42,15 @@ internal sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>Sends a masked text frame (clients must mask).</summary>
-    public async Task SendTextAsync(string text)
+    public Task SendTextAsync(string text) => SendFrameAsync(0x81, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Sends one masked frame with the given first byte (FIN, RSV bits, opcode) and payload, whatever they are.</summary>
+    public async Task SendFrameAsync(byte first, byte[] payload)
     {
-        var payload = Encoding.UTF8.GetBytes(text);
         Assert.True(payload.Length < 126);
         var mask = new byte[] { 1, 2, 3, 4 };
         var frame = new byte[6 + payload.Length];
-        frame[0] = 0x81;
+        frame[0] = first;
         frame[1] = (byte)(0x80 | payload.Length);
         mask.CopyTo(frame, 2);
         for (var i = 0; i < payload.Length; i++)
