@@ -14,6 +14,7 @@ namespace AotStreaming.Endpoints;
 public sealed partial class ClientInputHardeningTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private const string ProtocolErrorSeries = "aot_streaming_disconnects_total{reason=\"protocol_error\"}";
+    private const string LimitSeries = "aot_streaming_disconnects_total{reason=\"limit\"}";
 
     private readonly StreamingServer _server = fixture.Server;
 
@@ -197,6 +198,21 @@ public sealed partial class ClientInputHardeningTests(ServerFixture fixture) : I
         var close = await socket.ReadFrameAsync();
         Assert.Equal(1003, (close!.Value.Payload[0] << 8) | close.Value.Payload[1]);
         await MetricsText.WaitForAsync(_server, ProtocolErrorSeries, v => v == before + 1);
+    }
+
+    [Fact]
+    public async Task Message_OverMaxMessageBytes_Closed1009AndCountedAsLimitNotClient_Issue10_11()
+    {
+        var user = await fixture.Database.CreateUserAsync();
+        var metrics = await _server.MetricsAsync();
+        var limitBefore = MetricsText.Value(metrics, LimitSeries);
+        await using var socket = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming", user.Token);
+
+        await socket.SendAsync("{\"type\":\"subscribe\",\"stream\":\"" + new string('x', 17 * 1024) + "\"}");
+
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, (await socket.ReceiveCloseAsync()).Status);
+        // Our own configured bound (Limits:MaxMessageBytes), not a broken frame: counted apart from protocol errors.
+        await MetricsText.WaitForAsync(_server, LimitSeries, v => v == limitBefore + 1);
     }
 
     // ---- item 12: deep nesting parses as JSON.parse would ----
