@@ -8,10 +8,18 @@ namespace AotStreaming.Endpoints;
 /// <summary>
 /// A client message (reference §3.3): <c>{"type":"subscribe"|"unsubscribe","stream":..,"tag":..,"list":..}</c>.
 /// Anything else (not JSON, not an object, another type) parses to null and is ignored, as upstream. What
-/// <c>JSON.parse</c> accepts is accepted here too: any nesting depth, and lone surrogate escapes (issue 10 items 8, 12).
+/// <c>JSON.parse</c> accepts is accepted here too: deep nesting (up to <see cref="MaxDepth"/>), and lone surrogate
+/// escapes (issue 10 items 8, 12).
 /// </summary>
 internal sealed record ClientCommand(bool Subscribe, string? Stream, StreamParameters Parameters)
 {
+    /// <summary>
+    /// V8's JSON.parse has no depth limit, but JsonDocument finds the start of each closing container by scanning
+    /// back, so its cost grows with the square of the depth (100,000 levels took 29 s). 256 levels is far past any
+    /// real command (a subscribe nests one or two) and costs under a millisecond; deeper is ignored like non-JSON.
+    /// </summary>
+    public const int MaxDepth = 256;
+
     public static ClientCommand? Parse(ReadOnlyMemory<byte> message)
     {
         // The WebSocket layer already closes on invalid UTF-8 (1007); checking again keeps the one remaining way for
@@ -28,9 +36,7 @@ internal sealed record ClientCommand(bool Subscribe, string? Stream, StreamParam
 
         try
         {
-            // No depth limit of our own: V8's JSON.parse has none, and LimitsOptions.MaxMessageBytes bounds the depth
-            // (one byte per level). JsonDocument parses iteratively, so a deep message costs no stack.
-            using var document = JsonDocument.Parse(message, new JsonDocumentOptions { MaxDepth = int.MaxValue });
+            using var document = JsonDocument.Parse(message, new JsonDocumentOptions { MaxDepth = MaxDepth });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
             {

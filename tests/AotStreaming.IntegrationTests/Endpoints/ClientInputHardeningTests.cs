@@ -220,7 +220,7 @@ public sealed partial class ClientInputHardeningTests(ServerFixture fixture) : I
     [Theory]
     [InlineData(33)]
     [InlineData(64)]
-    [InlineData(7000)]
+    [InlineData(256)] // ClientCommand.MaxDepth
     public async Task Command_DeeplyNestedButValid_IsApplied_Issue10_12(int depth)
     {
         var user = await fixture.Database.CreateUserAsync();
@@ -233,6 +233,19 @@ public sealed partial class ClientInputHardeningTests(ServerFixture fixture) : I
         await _server.PublishAsync($"timeline:hashtag:{tag}", RailsMessages.Delete("12"));
 
         Assert.Equal($$"""{"stream":["hashtag","{{tag}}"],"event":"delete","payload":"12"}""", await socket.ReceiveTextAsync());
+        AssertNoErrorLines();
+    }
+
+    [Fact]
+    public async Task Command_DeeperThanMaxDepth_IgnoredLikeNonJsonAndStaysOpen_Issue10_12()
+    {
+        var user = await fixture.Database.CreateUserAsync();
+        await using var socket = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming", user.Token);
+
+        await socket.SendAsync($$"""{"type":"subscribe","stream":"nope","x":{{new string('[', 7000)}}{{new string(']', 7000)}}}""");
+
+        // No "Unknown stream type" for it: the barrier's own error frame is the next frame.
+        await socket.BarrierAsync();
         AssertNoErrorLines();
     }
 

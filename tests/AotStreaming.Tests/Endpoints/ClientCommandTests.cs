@@ -39,13 +39,26 @@ public sealed class ClientCommandTests
 
     [Theory]
     [InlineData(33)]
-    [InlineData(1000)]
-    [InlineData(100_000)]
+    [InlineData(ClientCommand.MaxDepth)]
     public void Parse_DeepNesting_ParsedAsJsonParseWould(int depth)
     {
-        var json = $$"""{"type":"subscribe","stream":"public","x":{{new string('[', depth)}}{{new string(']', depth)}}}""";
+        var json = $$"""{"type":"subscribe","stream":"public","x":{{new string('[', depth - 1)}}{{new string(']', depth - 1)}}}""";
 
         Assert.Equal("public", Parse(json)?.Stream);
+    }
+
+    [Theory]
+    [InlineData(ClientCommand.MaxDepth + 1)]
+    [InlineData(100_000)]
+    public void Parse_DeeperThanMaxDepth_IgnoredQuickly(int depth)
+    {
+        var json = $$"""{"type":"subscribe","stream":"public","x":{{new string('[', depth - 1)}}{{new string(']', depth - 1)}}}""";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var command = Parse(json);
+
+        Assert.Null(command);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
     }
 
     [Theory]
