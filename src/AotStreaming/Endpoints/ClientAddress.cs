@@ -5,48 +5,13 @@ using Microsoft.AspNetCore.Http;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// The client's address for per-address limits: the right-most untrusted hop of <c>X-Forwarded-For</c> when the
-/// peer is a trusted proxy (<c>TRUSTED_PROXY_IP</c>, by default loopback and unique-local, like Express).
+/// The client's address for per-address limits, computed as Express' <c>req.ip</c> (proxy-addr): walk from the peer
+/// towards the left of <c>X-Forwarded-For</c> while the address is a trusted proxy (<see cref="TrustedProxies"/>);
+/// the first untrusted one is the client, and when all are trusted, the furthest (left-most) one is.
 /// </summary>
-internal sealed class ClientAddress
+internal sealed class ClientAddress(MastodonSettings settings)
 {
-    private readonly List<(IPAddress Network, int PrefixLength)> _trusted = [];
-
-    public ClientAddress(MastodonSettings settings)
-    {
-        if (settings.TrustedProxies.Count == 0)
-        {
-            _trusted.Add((IPAddress.Parse("127.0.0.0"), 8));
-            _trusted.Add((IPAddress.IPv6Loopback, 128));
-            _trusted.Add((IPAddress.Parse("10.0.0.0"), 8));
-            _trusted.Add((IPAddress.Parse("172.16.0.0"), 12));
-            _trusted.Add((IPAddress.Parse("192.168.0.0"), 16));
-            _trusted.Add((IPAddress.Parse("fc00::"), 7));
-            return;
-        }
-
-        foreach (var entry in settings.TrustedProxies)
-        {
-            var parts = entry.Split('/', 2);
-            if (parts[0] is "loopback" or "uniquelocal" or "linklocal")
-            {
-                continue;
-            }
-
-            if (IPAddress.TryParse(parts[0], out var address))
-            {
-                var max = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
-                var prefix = parts.Length == 2 && int.TryParse(parts[1], out var p) ? p : max;
-                _trusted.Add((address, prefix));
-            }
-        }
-
-        if (settings.TrustedProxies.Contains("loopback"))
-        {
-            _trusted.Add((IPAddress.Parse("127.0.0.0"), 8));
-            _trusted.Add((IPAddress.IPv6Loopback, 128));
-        }
-    }
+    private readonly TrustedProxies _trusted = new(settings.TrustedProxies);
 
     public string Of(HttpContext context)
     {
@@ -61,39 +26,33 @@ internal sealed class ClientAddress
             remote = remote.MapToIPv4();
         }
 
-        if (!IsTrusted(remote))
+        return Resolve(_trusted, remote, context.Request.Headers["X-Forwarded-For"].ToString());
+    }
+
+    /// <summary>The pure part of <see cref="Of"/>: the peer address and the whole <c>X-Forwarded-For</c> value.</summary>
+    public static string Resolve(TrustedProxies trusted, IPAddress remote, string forwardedFor)
+    {
+        if (!trusted.IsTrusted(remote))
         {
             return remote.ToString();
         }
 
-        var forwarded = context.Request.Headers["X-Forwarded-For"].ToString();
-        var hops = forwarded.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // The forwarded package splits on commas and skips the spaces around entries; empty entries are dropped.
+        var hops = forwardedFor.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         for (var i = hops.Length - 1; i >= 0; i--)
         {
+            // Not an address: proxy-addr trusts it not, so it is the client (as written).
             if (!IPAddress.TryParse(hops[i], out var hop))
             {
                 return hops[i];
             }
 
-            if (!IsTrusted(hop))
+            if (i == 0 || !trusted.IsTrusted(hop))
             {
-                return hop.ToString();
+                return (hop.IsIPv4MappedToIPv6 ? hop.MapToIPv4() : hop).ToString();
             }
         }
 
         return remote.ToString();
-    }
-
-    private bool IsTrusted(IPAddress address)
-    {
-        foreach (var (network, prefix) in _trusted)
-        {
-            if (network.AddressFamily == address.AddressFamily && new IPNetwork(network, prefix).Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -26,4 +26,10 @@ internal static partial class EndpointsLog
 
     [ZLoggerMessage(407, LogLevel.Information, "Dropped connection {connectionId} ({transport}) as {reason}: {queuedFrames} frames, {queuedBytes} bytes queued")]
     public static partial void ClientDropped(this ILogger logger, long connectionId, string transport, string reason, int queuedFrames, long queuedBytes);
+
+    [ZLoggerMessage(408, LogLevel.Information, "Request {requestId} WebSocket handshake refused with {status}: {reason}")]
+    public static partial void HandshakeRejected(this ILogger logger, string requestId, int status, string reason);
+
+    [ZLoggerMessage(409, LogLevel.Debug, "Connection {connectionId} closed by the WebSocket protocol: {message}")]
+    public static partial void ProtocolViolation(this ILogger logger, long connectionId, string message);
 }

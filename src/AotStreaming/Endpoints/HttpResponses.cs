@@ -36,6 +36,27 @@ internal static class HttpResponses
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// A handshake ws refuses, as its <c>abortHandshake</c> writes it: status, <c>Connection: close</c>,
+    /// <c>Content-Type: text/html</c> (ws' choice, for a plain-text reason), the reason as the body; then the
+    /// connection is closed. A bad version also names the one supported (RFC 6455 §4.4).
+    /// </summary>
+    public static Task RejectHandshakeAsync(HttpContext context, WebSocketHandshake.Rejection rejection)
+    {
+        var response = context.Response;
+        response.StatusCode = rejection.Status;
+        response.Headers.Connection = "close";
+        response.Headers.ContentType = "text/html";
+        if (rejection.NamesVersion)
+        {
+            response.Headers.SecWebSocketVersion = WebSocketHandshake.SupportedVersion;
+        }
+
+        var body = Encoding.UTF8.GetBytes(rejection.Reason);
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body).AsTask();
+    }
+
     public static void NoContentOptions(HttpContext context)
     {
         context.Response.StatusCode = 204;

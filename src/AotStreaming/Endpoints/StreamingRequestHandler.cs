@@ -5,7 +5,8 @@ namespace AotStreaming.Endpoints;
 
 /// <summary>
 /// The whole HTTP surface in upstream's order (reference §2.1): request id, upgrades on any path, CORS,
-/// favicon/health/metrics, then the SSE channel paths (unknown paths are 400 before authentication).
+/// favicon/health/metrics (routed as Express routes them), then the SSE channel paths (unknown paths are 400
+/// before authentication).
 /// </summary>
 internal sealed class StreamingRequestHandler(
     WebSocketEndpoint webSockets,
@@ -17,7 +18,7 @@ internal sealed class StreamingRequestHandler(
         var requestId = Guid.NewGuid().ToString();
         context.Response.Headers["X-Request-Id"] = requestId;
         context.TraceIdentifier = requestId;
-        if (context.Request.Headers.Upgrade.Count > 0)
+        if (WebSocketHandshake.IsUpgradeRequest(context.Request))
         {
             return webSockets.HandleAsync(context);
         }
@@ -33,19 +34,34 @@ internal sealed class StreamingRequestHandler(
         var isGet = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
         if (isGet)
         {
-            switch (path)
+            if (IsRoute(path, "/favicon.ico"))
             {
-                case "/favicon.ico":
-                    context.Response.StatusCode = 404;
-                    context.Response.ContentLength = 0;
-                    return Task.CompletedTask;
-                case "/api/v1/streaming/health":
-                    return HttpResponses.HealthAsync(context);
-                case "/metrics":
-                    return metrics.WriteAsync(context);
+                context.Response.StatusCode = 404;
+                context.Response.ContentLength = 0;
+                return Task.CompletedTask;
+            }
+
+            if (IsRoute(path, "/api/v1/streaming/health"))
+            {
+                return HttpResponses.HealthAsync(context);
+            }
+
+            if (IsRoute(path, "/metrics"))
+            {
+                return metrics.WriteAsync(context);
             }
         }
 
         return serverSentEvents.HandleAsync(context);
     }
+
+    /// <summary>
+    /// Express' default routing for <c>app.get(route)</c>: case-insensitive, and one trailing slash allowed
+    /// (non-strict). The SSE channel paths are not routes of their own upstream (an exact switch on the path), so
+    /// they stay exact (reference §2.2).
+    /// </summary>
+    internal static bool IsRoute(string? path, string route) =>
+        path is not null
+        && path.StartsWith(route, StringComparison.OrdinalIgnoreCase)
+        && (path.Length == route.Length || (path.Length == route.Length + 1 && path[^1] == '/'));
 }

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// Any request with an <c>Upgrade</c> header, on any path (reference §3.1): authenticate before the handshake,
-/// reject with <c>X-Error-Message</c>, echo the first offered subprotocol, then run the session.
+/// Any upgrade request, on any path (reference §3.1): authenticate before the handshake, reject with
+/// <c>X-Error-Message</c>, then check the handshake as ws does (<see cref="WebSocketHandshake"/>), echo the first
+/// offered subprotocol, and run the session.
 /// </summary>
 internal sealed class WebSocketEndpoint(
     TokenAuthenticator authenticator,
@@ -47,9 +48,17 @@ internal sealed class WebSocketEndpoint(
             return;
         }
 
+        if (WebSocketHandshake.Validate(context.Request, out var subprotocol) is { } rejection)
+        {
+            logger.HandshakeRejected(context.TraceIdentifier, rejection.Status, rejection.Reason);
+            await HttpResponses.RejectHandshakeAsync(context, rejection);
+            return;
+        }
+
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            context.Response.StatusCode = HttpMethods.IsGet(context.Request.Method) ? 400 : 405;
+            // What the checks above let through and Kestrel still cannot upgrade (an HTTP/1.0 request).
+            await HttpResponses.RejectHandshakeAsync(context, new WebSocketHandshake.Rejection(400, "Bad Request"));
             return;
         }
 
@@ -61,11 +70,11 @@ internal sealed class WebSocketEndpoint(
 
         try
         {
-            var offered = context.WebSockets.WebSocketRequestedProtocols;
             var delivery = deliveryOptions.Value;
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
-                SubProtocol = offered.Count > 0 ? offered[0] : null,
+                // ws echoes the first offered protocol (reference §3.1); the token, when it is sent as one.
+                SubProtocol = subprotocol,
                 // Off: WebSocketPinger pings and terminates by upstream's rule; the runtime's keep-alive would add
                 // its own pings (or unsolicited pongs) on a schedule of its own.
                 KeepAliveInterval = TimeSpan.Zero,

@@ -53,6 +53,12 @@ internal sealed class WebSocketSession(
 
             await reading;
         }
+        catch (WebSocketException ex) when (IsProtocolViolation(ex))
+        {
+            // The runtime has already sent its close frame (1002 for a malformed frame, 1007 for invalid UTF-8).
+            connection.Close(DisconnectReason.ProtocolError);
+            logger.ProtocolViolation(connection.Id, ex.Message);
+        }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer reset or vanished: a normal end.
@@ -239,6 +245,19 @@ internal sealed class WebSocketSession(
         return true;
     }
 
-    private static ParameterValue FromQuery(IQueryCollection query, string name) =>
-        query[name] is { Count: > 0 } values ? ParameterValue.FromString(values[0]) : ParameterValue.Absent;
+    /// <summary>
+    /// A frame the runtime WebSocket refused: it closes with the code the RFC names and throws
+    /// <see cref="WebSocketError.Faulted"/>. A missed pong is reported differently (cancellation, or this error with the
+    /// keep-alive failure inside), and a vanished peer as <see cref="WebSocketError.ConnectionClosedPrematurely"/>.
+    /// </summary>
+    private static bool IsProtocolViolation(WebSocketException ex) =>
+        ex.WebSocketErrorCode == WebSocketError.Faulted && ex.InnerException is not WebSocketException;
+
+    /// <summary>Upstream parses the URL with <c>url.parse(url, true)</c>: a repeated parameter is an array, not a string.</summary>
+    private static ParameterValue FromQuery(IQueryCollection query, string name) => query[name].Count switch
+    {
+        0 => ParameterValue.Absent,
+        1 => ParameterValue.FromString(query[name][0]),
+        _ => new ParameterValue(ParameterKind.Other, null, null),
+    };
 }

@@ -25,13 +25,13 @@ internal sealed class RawWebSocket : IDisposable
     /// <summary>How long one read may wait; longer than the default for tests that wait for 30 s pings.</summary>
     public TimeSpan ReadTimeout { get; set; } = DefaultTimeoutExtensions.Timeout;
 
-    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery)
+    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery, string extraHeaders = "")
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", server.Port).DefaultTimeout();
         var socket = new RawWebSocket(tcp);
         var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n";
         await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request)).DefaultTimeout();
         var head = new List<byte>();
         while (!EndsWithBlankLine(head))
@@ -45,17 +45,18 @@ internal sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>Sends a masked text frame (clients must mask).</summary>
-    public Task SendTextAsync(string text) => SendFrameAsync(0x1, Encoding.UTF8.GetBytes(text));
+    public Task SendTextAsync(string text) => SendFrameAsync(0x81, Encoding.UTF8.GetBytes(text));
 
     /// <summary>Answers a ping: a masked pong carrying the ping's payload (RFC 6455 §5.5.3).</summary>
-    public Task SendPongAsync(byte[] payload) => SendFrameAsync(0xA, payload);
+    public Task SendPongAsync(byte[] payload) => SendFrameAsync(0x8A, payload);
 
-    private async Task SendFrameAsync(int opcode, byte[] payload)
+    /// <summary>Sends one masked frame with the given first byte (FIN, RSV bits, opcode) and payload, whatever they are.</summary>
+    public async Task SendFrameAsync(byte first, byte[] payload)
     {
         Assert.True(payload.Length < 126);
         var mask = new byte[] { 1, 2, 3, 4 };
         var frame = new byte[6 + payload.Length];
-        frame[0] = (byte)(0x80 | opcode);
+        frame[0] = first;
         frame[1] = (byte)(0x80 | payload.Length);
         mask.CopyTo(frame, 2);
         for (var i = 0; i < payload.Length; i++)
