@@ -21,6 +21,7 @@ internal sealed class StreamingMetrics
     private readonly long[] _disconnects = new long[Enum.GetValues<DisconnectReason>().Length];
     private long _redisSubscriptions;
     private int _redisConnected;
+    private long _connectQueriesWaiting;
 
     public Counter RedisMessagesReceived { get; } = new();
 
@@ -43,6 +44,11 @@ internal sealed class StreamingMetrics
         get => Interlocked.Read(ref _redisSubscriptions);
         set => Interlocked.Exchange(ref _redisSubscriptions, value);
     }
+
+    /// <summary>Token, list and settings queries waiting for their share of the pool (ConnectQueryGate).</summary>
+    public long ConnectQueriesWaitingCount => Interlocked.Read(ref _connectQueriesWaiting);
+
+    public void ConnectQueriesWaiting(int delta) => Interlocked.Add(ref _connectQueriesWaiting, delta);
 
     public bool RedisConnected
     {
