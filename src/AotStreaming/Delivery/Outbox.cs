@@ -29,7 +29,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     private bool TryEnqueue(OutboxItem item)
     {
         // Counts are checked before the write; concurrent writers may overshoot by one frame each, which is harmless.
-        if (_completed || Volatile.Read(ref _frames) >= maxFrames || (maxBytes > 0 && Interlocked.Read(ref _bytes) + item.Bytes > maxBytes && _frames > 0))
+        if (_completed || Volatile.Read(ref _frames) >= maxFrames || !HasRoomFor(item.Bytes))
         {
             return false;
         }
@@ -39,6 +39,24 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
         Interlocked.Increment(ref _frames);
         _items.Enqueue(item);
         return true;
+    }
+
+    /// <summary>
+    /// The byte bound limits backlog, not the size of one event: a frame larger than the bound always fits into an
+    /// empty outbox, and behind one frame of its own size (the one being written may still be queued when the next
+    /// arrives; three 20 MB statuses back to back used to drop every reading client, issue 10 item 6). So the
+    /// effective bound is the larger of maxBytes and twice the frame offered: small frames see exactly maxBytes, and
+    /// a slow client still holds at most two large frames (at most twice Ingress:MaxMessageBytes plus framing).
+    /// </summary>
+    private bool HasRoomFor(int frameBytes)
+    {
+        if (maxBytes <= 0)
+        {
+            return true;
+        }
+
+        var limit = Math.Max(maxBytes, 2L * frameBytes);
+        return Interlocked.Read(ref _bytes) + frameBytes <= limit;
     }
 
     /// <summary>The size of the next frame, for the writer that is batching (the only one that dequeues).</summary>

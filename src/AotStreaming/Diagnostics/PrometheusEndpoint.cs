@@ -83,6 +83,8 @@ internal sealed class PrometheusEndpoint(
         Line(b, "aot_streaming_ingress_dropped_total", null, metrics.IngressDropped.Value);
         Header(b, "aot_streaming_redis_malformed_total", "counter", "Redis messages that were not valid JSON and were skipped");
         Line(b, "aot_streaming_redis_malformed_total", null, metrics.MalformedRedisMessages.Value);
+        Header(b, "aot_streaming_redis_oversized_total", "counter", "Redis messages above Ingress:MaxMessageBytes that were skipped");
+        Line(b, "aot_streaming_redis_oversized_total", null, metrics.OversizedRedisMessages.Value);
         Header(b, "aot_streaming_dispatcher_queue_depth", "gauge", "Commands waiting in dispatcher inboxes");
         Line(b, "aot_streaming_dispatcher_queue_depth", null, dispatchers.TotalQueueDepth());
         var (frames, bytes) = registry.QueuedTotals();

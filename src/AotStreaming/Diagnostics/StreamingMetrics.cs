@@ -29,6 +29,8 @@ internal sealed class StreamingMetrics
 
     public Counter MalformedRedisMessages { get; } = new();
 
+    public Counter OversizedRedisMessages { get; } = new();
+
     public Counter RejectedConnections { get; } = new();
 
     public Counter RejectedSubscriptions { get; } = new();

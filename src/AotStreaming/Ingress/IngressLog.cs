@@ -22,4 +22,7 @@ internal static partial class IngressLog
 
     [ZLoggerMessage(106, LogLevel.Warning, "Ingress queue full: shedding Redis messages ({dropped} shed so far)")]
     public static partial void IngressFull(this ILogger logger, long dropped);
+
+    [ZLoggerMessage(107, LogLevel.Warning, "Skipped a Redis message of {bytes} bytes on {channel}: above Ingress:MaxMessageBytes ({skipped} skipped so far; logged at most once a minute)")]
+    public static partial void OversizedMessageSkipped(this ILogger logger, string channel, long bytes, long skipped);
 }

@@ -28,10 +28,13 @@ internal sealed class RedisEventSource : IAsyncDisposable
     private readonly TimeSpan _presenceTtl;
     private readonly string? _serviceName;
     private long _lastShedWarning;
+    private long _lastOversizedWarning = long.MinValue / 2;
+    private readonly LargeMessageMemory _largeMessageMemory = new();
 
     public RedisEventSource(
         MastodonSettings settings,
         IOptions<DispatchOptions> dispatchOptions,
+        IOptions<IngressOptions> ingressOptions,
         StreamingMetrics metrics,
         ILogger<RedisEventSource> logger)
     {
@@ -45,7 +48,11 @@ internal sealed class RedisEventSource : IAsyncDisposable
         // The command connection; kept in a field for the process lifetime (a multiplexer only referenced from a
         // local can be collected, silently dropping its connection: native-aot-notes pitfall 6).
         _commands = ConnectionMultiplexer.Connect(settings.Redis.Clone());
-        _subscriber = new RedisSubscriberConnection(settings.Redis, FindMaster, OnMessage, metrics, logger);
+        _subscriber = new RedisSubscriberConnection(settings.Redis, FindMaster, OnMessage, metrics, logger)
+        {
+            MaxMessageBytes = ingressOptions.Value.MaxMessageBytes,
+        };
+        _subscriber.MessageSkipped += OnOversizedMessage;
         _subscriber.Connected += RefreshAllPresenceKeys;
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
         var refresh = TimeSpan.FromSeconds(options.PresenceKeyRefreshSeconds);
@@ -123,9 +130,22 @@ internal sealed class RedisEventSource : IAsyncDisposable
         }
     }
 
+    /// <summary>On the read loop: counted, and logged at most once a minute however many arrive.</summary>
+    private void OnOversizedMessage(string channel, long length)
+    {
+        _metrics.OversizedRedisMessages.Increment();
+        var now = Environment.TickCount64;
+        if (now - _lastOversizedWarning > 60_000)
+        {
+            _lastOversizedWarning = now;
+            _logger.OversizedMessageSkipped(channel, length, _metrics.OversizedRedisMessages.Value);
+        }
+    }
+
     /// <summary>Runs on the subscriber's read loop: only a TryWrite, never a wait.</summary>
     private void OnMessage(string channel, byte[] message)
     {
+        _largeMessageMemory.Observe(message.Length);
         var name = _namespace.Strip(channel);
         if (name is null)
         {
@@ -168,6 +188,7 @@ internal sealed class RedisEventSource : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _presenceTimer.DisposeAsync();
+        _largeMessageMemory.Dispose();
         await _subscriber.DisposeAsync();
         _events.Writer.TryComplete();
         await _commands.CloseAsync();

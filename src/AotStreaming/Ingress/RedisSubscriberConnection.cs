@@ -39,6 +39,12 @@ internal sealed class RedisSubscriberConnection(
     /// <summary>Raised (on the connection loop) after every successful (re)connect and re-subscribe.</summary>
     public event Action? Connected;
 
+    /// <summary>Messages larger than this are skipped while they stream in (Ingress:MaxMessageBytes).</summary>
+    public int MaxMessageBytes { get; init; } = int.MaxValue;
+
+    /// <summary>Raised on the read loop for each message skipped for its size: channel (with namespace) and bytes.</summary>
+    public event Action<string, long>? MessageSkipped;
+
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
     public void Subscribe(string channel)
@@ -110,6 +116,7 @@ internal sealed class RedisSubscriberConnection(
         var commands = Channel.CreateUnbounded<string[]>(new UnboundedChannelOptions { SingleReader = true });
         var writer = PipeWriter.Create(stream);
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        var messages = new PubSubMessageReader(MaxMessageBytes);
 
         if (redisOptions.Password is { Length: > 0 } password)
         {
@@ -151,11 +158,9 @@ internal sealed class RedisSubscriberConnection(
                 var sequence = new SequenceReader<byte>(buffer);
                 while (true)
                 {
-                    var before = sequence.Consumed;
-                    if (!RespReader.TryRead(ref sequence, out var value))
+                    if (!messages.TryRead(ref sequence, out var value))
                     {
-                        sequence = new SequenceReader<byte>(buffer.Slice(before));
-                        buffer = buffer.Slice(before);
+                        buffer = buffer.Slice(sequence.Position);
                         break;
                     }
 
@@ -216,6 +221,10 @@ internal sealed class RedisSubscriberConnection(
             if (value is RespError error)
             {
                 logger.RedisSubscriberError(error.Message);
+            }
+            else if (value is SkippedMessage skipped)
+            {
+                MessageSkipped?.Invoke(System.Text.Encoding.UTF8.GetString(skipped.Channel), skipped.Length);
             }
 
             return;
