@@ -42,11 +42,12 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     }
 
     /// <summary>
-    /// The byte bound limits backlog, not the size of one event: a frame larger than the bound always fits into an
-    /// empty outbox, and behind one frame of its own size (the one being written may still be queued when the next
-    /// arrives; three 20 MB statuses back to back used to drop every reading client, issue 10 item 6). So the
-    /// effective bound is the larger of maxBytes and twice the frame offered: small frames see exactly maxBytes, and
-    /// a slow client still holds at most two large frames (at most twice Ingress:MaxMessageBytes plus framing).
+    /// The byte bound limits backlog, not the size of one event (issue 10 item 6: three 20 MB statuses back to back
+    /// dropped every reading client). Frames up to half the bound see exactly maxBytes. A larger frame gets room for
+    /// itself, one more frame of its size in front of it (the previous one may still be queued while the writer
+    /// finishes the one before), and maxBytes of smaller frames (heartbeats, other events) around them. A slow
+    /// client therefore holds at most two large frames plus maxBytes, and large frames are shared with every other
+    /// recipient, not copies.
     /// </summary>
     private bool HasRoomFor(int frameBytes)
     {
@@ -55,7 +56,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
             return true;
         }
 
-        var limit = Math.Max(maxBytes, 2L * frameBytes);
+        var limit = 2L * frameBytes > maxBytes ? (2L * frameBytes) + maxBytes : maxBytes;
         return Interlocked.Read(ref _bytes) + frameBytes <= limit;
     }
 

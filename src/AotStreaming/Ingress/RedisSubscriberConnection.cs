@@ -115,7 +115,9 @@ internal sealed class RedisSubscriberConnection(
         await using var streamLifetime = stream;
         var commands = Channel.CreateUnbounded<string[]>(new UnboundedChannelOptions { SingleReader = true });
         var writer = PipeWriter.Create(stream);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        // 1 MiB reads: a large message drains the socket in a few dozen reads instead of hundreds (Redis closes a
+        // subscriber whose output buffer passes 32 MB); idle, the pipe returns its buffer to the pool.
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 1024 * 1024, minimumReadSize: 64 * 1024));
         var messages = new PubSubMessageReader(MaxMessageBytes);
 
         if (redisOptions.Password is { Length: > 0 } password)
