@@ -13,6 +13,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     private readonly ConcurrentQueue<OutboxItem> _items = new();
     private int _frames;
     private long _bytes;
+    private long _charged;
     private volatile bool _completed;
 
     public int Capacity => maxFrames;
@@ -36,29 +37,23 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
 
         // Counted before the item is visible, so a reader that sees the item also sees it counted.
         Interlocked.Add(ref _bytes, item.Bytes);
+        Interlocked.Add(ref _charged, Charge(item.Bytes));
         Interlocked.Increment(ref _frames);
         _items.Enqueue(item);
         return true;
     }
 
     /// <summary>
-    /// The byte bound limits backlog, not the size of one event (issue 10 item 6: three 20 MB statuses back to back
-    /// dropped every reading client). Frames up to half the bound see exactly maxBytes. A larger frame gets room for
-    /// itself, one more frame of its size in front of it (the previous one may still be queued while the writer
-    /// finishes the one before), and maxBytes of smaller frames (heartbeats, other events) around them. A slow
-    /// client therefore holds at most two large frames plus maxBytes, and large frames are shared with every other
-    /// recipient, not copies.
+    /// What a frame counts against the byte bound: its size, but at most half the bound. The bound limits backlog,
+    /// not the size of one event (issue 10 item 6: three 20 MB statuses back to back dropped every reading client,
+    /// and so did a heartbeat queued behind one). A large frame thus always fits into an empty outbox, behind
+    /// another large one, and with small frames around it; a slow client still holds at most two large frames plus
+    /// small ones up to the bound, and large frames are shared with every other recipient, not copies.
     /// </summary>
-    private bool HasRoomFor(int frameBytes)
-    {
-        if (maxBytes <= 0)
-        {
-            return true;
-        }
+    private long Charge(int frameBytes) => maxBytes > 0 ? Math.Min(frameBytes, Math.Max(1, maxBytes / 2)) : 0;
 
-        var limit = 2L * frameBytes > maxBytes ? (2L * frameBytes) + maxBytes : maxBytes;
-        return Interlocked.Read(ref _bytes) + frameBytes <= limit;
-    }
+    private bool HasRoomFor(int frameBytes) =>
+        maxBytes <= 0 || Interlocked.Read(ref _charged) + Charge(frameBytes) <= maxBytes;
 
     /// <summary>The size of the next frame, for the writer that is batching (the only one that dequeues).</summary>
     public bool TryPeekBytes(out int bytes)
@@ -77,6 +72,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
 
         Interlocked.Decrement(ref _frames);
         Interlocked.Add(ref _bytes, -item.Bytes);
+        Interlocked.Add(ref _charged, -Charge(item.Bytes));
         return true;
     }
 

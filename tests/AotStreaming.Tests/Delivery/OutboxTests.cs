@@ -47,6 +47,17 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public void TryEnqueue_SmallFrameBehindLargeOne_IsAccepted()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+        Assert.True(outbox.TryEnqueue(new byte[50]));
+
+        var accepted = outbox.TryEnqueue(new byte[2]);
+
+        Assert.True(accepted);
+    }
+
+    [Fact]
     public void TryEnqueue_FirstFrameLargerThanByteLimit_IsAccepted()
     {
         var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
