@@ -13,7 +13,8 @@ internal static class EventDecoder
     public static DecodeResult Decode(in RawEvent raw, out StreamEvent? decoded)
     {
         decoded = null;
-        var json = raw.Message;
+        // Once per message, before parsing: every payload slice below then points into valid UTF-8.
+        var json = Utf8Sanitizer.Sanitize(raw.Message);
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
         try
         {
@@ -112,6 +113,6 @@ internal enum DecodeResult
     /// <summary>Valid JSON but not an object with an event name: dropped silently, as upstream.</summary>
     NotAnEvent,
 
-    /// <summary>Not JSON (or not UTF-8): counted, logged at debug, dropped.</summary>
+    /// <summary>Not JSON: counted, logged at debug, dropped (invalid UTF-8 was already replaced with U+FFFD).</summary>
     Malformed,
 }

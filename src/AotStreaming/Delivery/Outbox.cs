@@ -13,6 +13,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     private readonly ConcurrentQueue<OutboxItem> _items = new();
     private int _frames;
     private long _bytes;
+    private long _charged;
     private volatile bool _completed;
 
     public int Capacity => maxFrames;
@@ -29,17 +30,30 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     private bool TryEnqueue(OutboxItem item)
     {
         // Counts are checked before the write; concurrent writers may overshoot by one frame each, which is harmless.
-        if (_completed || Volatile.Read(ref _frames) >= maxFrames || (maxBytes > 0 && Interlocked.Read(ref _bytes) + item.Bytes > maxBytes && _frames > 0))
+        if (_completed || Volatile.Read(ref _frames) >= maxFrames || !HasRoomFor(item.Bytes))
         {
             return false;
         }
 
         // Counted before the item is visible, so a reader that sees the item also sees it counted.
         Interlocked.Add(ref _bytes, item.Bytes);
+        Interlocked.Add(ref _charged, Charge(item.Bytes));
         Interlocked.Increment(ref _frames);
         _items.Enqueue(item);
         return true;
     }
+
+    /// <summary>
+    /// What a frame counts against the byte bound: its size, but at most half the bound. The bound limits backlog,
+    /// not the size of one event (issue 10 item 6: three 20 MB statuses back to back dropped every reading client,
+    /// and so did a heartbeat queued behind one). A large frame thus always fits into an empty outbox, behind
+    /// another large one, and with small frames around it; a slow client still holds at most two large frames plus
+    /// small ones up to the bound, and large frames are shared with every other recipient, not copies.
+    /// </summary>
+    private long Charge(int frameBytes) => maxBytes > 0 ? Math.Min(frameBytes, Math.Max(1, maxBytes / 2)) : 0;
+
+    private bool HasRoomFor(int frameBytes) =>
+        maxBytes <= 0 || Interlocked.Read(ref _charged) + Charge(frameBytes) <= maxBytes;
 
     /// <summary>The size of the next frame, for the writer that is batching (the only one that dequeues).</summary>
     public bool TryPeekBytes(out int bytes)
@@ -58,6 +72,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
 
         Interlocked.Decrement(ref _frames);
         Interlocked.Add(ref _bytes, -item.Bytes);
+        Interlocked.Add(ref _charged, -Charge(item.Bytes));
         return true;
     }
 

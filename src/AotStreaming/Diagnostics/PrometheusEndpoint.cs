@@ -83,6 +83,8 @@ internal sealed class PrometheusEndpoint(
         Line(b, "aot_streaming_ingress_dropped_total", null, metrics.IngressDropped.Value);
         Header(b, "aot_streaming_redis_malformed_total", "counter", "Redis messages that were not valid JSON and were skipped");
         Line(b, "aot_streaming_redis_malformed_total", null, metrics.MalformedRedisMessages.Value);
+        Header(b, "aot_streaming_redis_oversized_total", "counter", "Redis messages above Ingress:MaxMessageBytes that were skipped");
+        Line(b, "aot_streaming_redis_oversized_total", null, metrics.OversizedRedisMessages.Value);
         Header(b, "aot_streaming_dispatcher_queue_depth", "gauge", "Commands waiting in dispatcher inboxes");
         Line(b, "aot_streaming_dispatcher_queue_depth", null, dispatchers.TotalQueueDepth());
         var (frames, bytes) = registry.QueuedTotals();
@@ -104,6 +106,8 @@ internal sealed class PrometheusEndpoint(
         Line(b, "aot_streaming_filter_queries_total", null, metrics.FilterQueries.Value);
         Header(b, "aot_streaming_filter_failures_total", "counter", "Statuses dropped because a filter query failed (fail closed)");
         Line(b, "aot_streaming_filter_failures_total", null, metrics.FilterQueryFailures.Value);
+        Header(b, "aot_streaming_db_connect_queries_waiting", "gauge", "Token, list and settings queries waiting for their half of the database pool");
+        Line(b, "aot_streaming_db_connect_queries_waiting", null, metrics.ConnectQueriesWaitingCount);
         WriteHistogram(b, "aot_streaming_db_query_duration_seconds", "Duration of database queries", metrics.QueryDuration);
         WriteHistogram(b, "aot_streaming_message_recipients", "Subscriptions each Redis message was routed to", metrics.RecipientsPerMessage);
         WriteHistogram(b, "aot_streaming_message_audience_ratio", "Recipients of each Redis message as a share of connected clients", metrics.AudienceShare);

@@ -21,12 +21,15 @@ internal sealed class StreamingMetrics
     private readonly long[] _disconnects = new long[Enum.GetValues<DisconnectReason>().Length];
     private long _redisSubscriptions;
     private int _redisConnected;
+    private long _connectQueriesWaiting;
 
     public Counter RedisMessagesReceived { get; } = new();
 
     public Counter IngressDropped { get; } = new();
 
     public Counter MalformedRedisMessages { get; } = new();
+
+    public Counter OversizedRedisMessages { get; } = new();
 
     public Counter RejectedConnections { get; } = new();
 
@@ -43,6 +46,11 @@ internal sealed class StreamingMetrics
         get => Interlocked.Read(ref _redisSubscriptions);
         set => Interlocked.Exchange(ref _redisSubscriptions, value);
     }
+
+    /// <summary>Token, list and settings queries waiting for their share of the pool (ConnectQueryGate).</summary>
+    public long ConnectQueriesWaitingCount => Interlocked.Read(ref _connectQueriesWaiting);
+
+    public void ConnectQueriesWaiting(int delta) => Interlocked.Add(ref _connectQueriesWaiting, delta);
 
     public bool RedisConnected
     {

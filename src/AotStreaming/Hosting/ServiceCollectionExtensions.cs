@@ -28,6 +28,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
         services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PostgresOptions>, PostgresOptionsValidator>();
+        services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngressOptions>, IngressOptionsValidator>();
 
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);

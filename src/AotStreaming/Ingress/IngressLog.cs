@@ -37,4 +37,7 @@ internal static partial class IngressLog
 
     [ZLoggerMessage(111, LogLevel.Information, "Redis subscriber connected to {endPoint}; subscribed {channels} channels")]
     public static partial void RedisSubscriberConnected(this ILogger logger, string endPoint, int channels);
+
+    [ZLoggerMessage(112, LogLevel.Warning, "Skipped a Redis message of {bytes} bytes on {channel}: above Ingress:MaxMessageBytes ({skipped} skipped so far; logged at most once a minute)")]
+    public static partial void OversizedMessageSkipped(this ILogger logger, string channel, long bytes, long skipped);
 }

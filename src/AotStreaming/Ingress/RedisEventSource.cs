@@ -26,10 +26,14 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
     private readonly Timer _presenceTimer;
     private readonly TimeSpan _presenceTtl;
     private long _lastShedWarning;
+    private int _disposed;
+    private long _lastOversizedWarning = long.MinValue / 2;
+    private readonly LargeMessageMemory _largeMessageMemory = new();
 
     public RedisEventSource(
         MastodonSettings settings,
         IOptions<DispatchOptions> dispatchOptions,
+        IOptions<IngressOptions> ingressOptions,
         StreamingMetrics metrics,
         ILogger<RedisEventSource> logger)
     {
@@ -49,7 +53,11 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
         }
 
         _subscriber = new RedisSubscriberConnection(
-            settings.Redis, settings.RedisTrust, sentinel, PresenceKeys, _presenceTtl, OnMessage, metrics, logger);
+            settings.Redis, settings.RedisTrust, sentinel, PresenceKeys, _presenceTtl, OnMessage, metrics, logger)
+        {
+            MaxMessageBytes = ingressOptions.Value.MaxMessageBytes,
+        };
+        _subscriber.MessageSkipped += OnOversizedMessage;
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
         var refresh = TimeSpan.FromSeconds(options.PresenceKeyRefreshSeconds);
         _presenceTimer.Change(refresh, refresh);
@@ -148,9 +156,22 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
         }
     }
 
+    /// <summary>On the read loop: counted, and logged at most once a minute however many arrive.</summary>
+    private void OnOversizedMessage(string channel, long length)
+    {
+        _metrics.OversizedRedisMessages.Increment();
+        var now = Environment.TickCount64;
+        if (now - _lastOversizedWarning > 60_000)
+        {
+            _lastOversizedWarning = now;
+            _logger.OversizedMessageSkipped(channel, length, _metrics.OversizedRedisMessages.Value);
+        }
+    }
+
     /// <summary>Runs on the subscriber's read loop: only a TryWrite, never a wait.</summary>
     private void OnMessage(string channel, byte[] message)
     {
+        _largeMessageMemory.Observe(message.Length);
         var name = _namespace.Strip(channel);
         if (name is null)
         {
@@ -173,7 +194,14 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The container disposes this once per registration (itself and IEventSource share the instance).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _presenceTimer.DisposeAsync();
+        _largeMessageMemory.Dispose();
         await _subscriber.DisposeAsync();
         _events.Writer.TryComplete();
         await _commands.CloseAsync();

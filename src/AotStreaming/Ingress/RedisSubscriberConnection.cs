@@ -57,6 +57,12 @@ internal sealed class RedisSubscriberConnection(
     private EndPoint? _announced;
     private CancellationTokenSource? _attempt;
 
+    /// <summary>Messages larger than this are skipped while they stream in (Ingress:MaxMessageBytes).</summary>
+    public int MaxMessageBytes { get; init; } = int.MaxValue;
+
+    /// <summary>Raised on the read loop for each message skipped for its size: channel (with namespace) and bytes.</summary>
+    public event Action<string, long>? MessageSkipped;
+
     public void Start()
     {
         if (sentinel is not null)
@@ -242,6 +248,7 @@ internal sealed class RedisSubscriberConnection(
 
         await link.FlushAsync(connectionStop.Token);
         var lastRead = Environment.TickCount64;
+        var messages = new PubSubMessageReader(MaxMessageBytes);
         var writing = WriteLoopAsync(commands.Reader, link.Writer, () => lastRead, connectionStop);
         try
         {
@@ -256,11 +263,9 @@ internal sealed class RedisSubscriberConnection(
                 var sequence = new SequenceReader<byte>(buffer);
                 while (true)
                 {
-                    var before = sequence.Consumed;
-                    if (!RespReader.TryRead(ref sequence, out var value))
+                    if (!messages.TryRead(ref sequence, out var value))
                     {
-                        sequence = new SequenceReader<byte>(buffer.Slice(before));
-                        buffer = buffer.Slice(before);
+                        buffer = buffer.Slice(sequence.Position);
                         break;
                     }
 
@@ -396,6 +401,10 @@ internal sealed class RedisSubscriberConnection(
             if (value is RespError error)
             {
                 logger.RedisSubscriberError(error.Message);
+            }
+            else if (value is SkippedMessage skipped)
+            {
+                MessageSkipped?.Invoke(System.Text.Encoding.UTF8.GetString(skipped.Channel), skipped.Length);
             }
 
             return;

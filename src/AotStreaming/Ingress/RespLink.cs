@@ -24,7 +24,7 @@ internal sealed class RespLink : IAsyncDisposable
         _socket = socket;
         _stream = stream;
         Writer = PipeWriter.Create(stream);
-        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: readBufferBytes, minimumReadSize: Math.Min(readBufferBytes, 16 * 1024)));
+        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: readBufferBytes, minimumReadSize: Math.Min(readBufferBytes, 64 * 1024)));
     }
 
     public EndPoint EndPoint { get; }
@@ -57,7 +57,9 @@ internal sealed class RespLink : IAsyncDisposable
                 stream = await AuthenticateAsync(stream, tlsHost, trust, deadline.Token);
             }
 
-            return new RespLink(endPoint, socket, stream, receiveBufferBytes > 0 ? 64 * 1024 : 4096);
+            // 1 MiB reads for the subscriber: a large message drains the socket in a few dozen reads instead of hundreds
+            // (Redis closes a subscriber whose output buffer passes 32 MB); idle, the pipe returns its buffer to the pool.
+            return new RespLink(endPoint, socket, stream, receiveBufferBytes > 0 ? 1024 * 1024 : 4096);
         }
         catch
         {

@@ -9,11 +9,14 @@ namespace AotStreaming.Postgres;
 
 /// <summary>
 /// Every query the server runs, on one shared <see cref="NpgsqlDataSource"/> whose pool size is <c>DB_POOL</c>.
-/// The SQL of the token, list and settings lookups is upstream's (reference §4.2, §5.4, §6.4); the block, mute,
+/// Connect-time queries (token, list, settings) pass a <see cref="ConnectQueryGate"/> that keeps part of the pool
+/// for the filter queries of connected clients. The SQL of the token, list and settings lookups is upstream's (reference §4.2, §5.4, §6.4); the block, mute,
 /// domain-block and keyword-filter queries are batched over all recipients of a status (one round-trip each).
 /// </summary>
 internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMetrics metrics)
 {
+    private readonly ConnectQueryGate _connectQueries = CreateGate(dataSource, metrics);
+
     private const string TokenSql =
         "SELECT oauth_access_tokens.id, oauth_access_tokens.resource_owner_id, users.account_id, users.chosen_languages, oauth_access_tokens.scopes, COALESCE(user_roles.permissions, 0) AS permissions FROM oauth_access_tokens INNER JOIN users ON oauth_access_tokens.resource_owner_id = users.id INNER JOIN accounts ON accounts.id = users.account_id LEFT OUTER JOIN user_roles ON user_roles.id = users.role_id WHERE oauth_access_tokens.token = $1 AND oauth_access_tokens.revoked_at IS NULL AND users.disabled IS FALSE AND accounts.suspended_at IS NULL LIMIT 1";
 
@@ -37,10 +40,20 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
 
     public NpgsqlDataSource DataSource => dataSource;
 
+    public ConnectQueryGate ConnectQueries => _connectQueries;
+
+    private static ConnectQueryGate CreateGate(NpgsqlDataSource dataSource, StreamingMetrics metrics)
+    {
+        // The data source was built from DB_POOL and Postgres:ConnectTimeoutSeconds (PostgresEnvironment).
+        var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        return new ConnectQueryGate(settings.MaxPoolSize, TimeSpan.FromSeconds(settings.Timeout), metrics);
+    }
+
     /// <summary>Null when no usable row (unknown, revoked, disabled, suspended). Throws on database errors.</summary>
     public async Task<AuthenticatedUser?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
         metrics.AuthQueries.Increment();
+        using var slot = await _connectQueries.EnterAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await using var command = dataSource.CreateCommand(TokenSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = token });
@@ -71,6 +84,7 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
 
     public async Task<bool> OwnsListAsync(long listId, long accountId, CancellationToken cancellationToken)
     {
+        using var slot = await _connectQueries.EnterAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await using var command = dataSource.CreateCommand(ListSql);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = listId });
@@ -83,6 +97,7 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
     /// <summary>(local allowed, remote allowed): false only for a row whose value is exactly <c>--- disabled\n</c>.</summary>
     public async Task<(bool Local, bool Remote)> FeedAccessAsync(string localVar, string remoteVar, CancellationToken cancellationToken)
     {
+        using var slot = await _connectQueries.EnterAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await using var command = dataSource.CreateCommand(SettingsSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = localVar });

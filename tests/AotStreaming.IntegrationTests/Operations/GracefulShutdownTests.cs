@@ -35,7 +35,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         var sseEnd = ReadToEndAsync(sse);
         var exitCode = await _server.StopAsync(TimeSpan.FromSeconds(15));
 
-        Assert.Equal(0, exitCode);
+        Assert.True(exitCode == 0, $"exit code {exitCode}; server output:\n{_server.Output}");
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, (await close.DefaultTimeout()).Status);
         Assert.True(await sseEnd.DefaultTimeout());
     }

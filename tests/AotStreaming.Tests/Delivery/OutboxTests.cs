@@ -17,11 +17,44 @@ public sealed class OutboxTests
     public void TryEnqueue_WhenByteLimitWouldBeExceeded_ReturnsFalse()
     {
         var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+        Assert.True(outbox.TryEnqueue(new byte[4]));
+        Assert.True(outbox.TryEnqueue(new byte[4]));
 
-        Assert.True(outbox.TryEnqueue(new byte[6]));
+        Assert.False(outbox.TryEnqueue(new byte[4]));
+        Assert.Equal(8, outbox.Bytes);
+    }
 
-        Assert.False(outbox.TryEnqueue(new byte[6]));
-        Assert.Equal(6, outbox.Bytes);
+    [Fact]
+    public void TryEnqueue_LargeFrameBehindSmallBacklog_IsAccepted()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+        Assert.True(outbox.TryEnqueue(new byte[3]));
+
+        var accepted = outbox.TryEnqueue(new byte[50]);
+
+        Assert.True(accepted);
+    }
+
+    [Fact]
+    public void TryEnqueue_LargeFrames_OneMayWaitBehindAnother_NotTwo()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+        Assert.True(outbox.TryEnqueue(new byte[50]));
+        Assert.True(outbox.TryEnqueue(new byte[50]));
+
+        Assert.False(outbox.TryEnqueue(new byte[50]));
+        Assert.Equal(100, outbox.Bytes);
+    }
+
+    [Fact]
+    public void TryEnqueue_SmallFrameBehindLargeOne_IsAccepted()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
+        Assert.True(outbox.TryEnqueue(new byte[50]));
+
+        var accepted = outbox.TryEnqueue(new byte[2]);
+
+        Assert.True(accepted);
     }
 
     [Fact]

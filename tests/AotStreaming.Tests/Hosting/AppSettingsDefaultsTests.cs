@@ -17,6 +17,7 @@ public sealed class AppSettingsDefaultsTests
         { DispatchOptions.SectionName, new DispatchOptions() },
         { LimitsOptions.SectionName, new LimitsOptions() },
         { PostgresOptions.SectionName, new PostgresOptions() },
+        { Ingress.IngressOptions.SectionName, new Ingress.IngressOptions() },
     };
 
     [Theory]
