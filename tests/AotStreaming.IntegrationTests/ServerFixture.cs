@@ -12,13 +12,16 @@ public class ServerFixture : IAsyncLifetime
 
     protected virtual IEnumerable<string> Arguments => [];
 
+    /// <summary>Extra environment variables for the server process (e.g. runtime GC settings).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Environment => null;
+
     /// <summary>False starts the server without <c>REDIS_NAMESPACE</c> (reference §5.5).</summary>
     protected virtual bool UseNamespace => true;
 
     public async Task InitializeAsync()
     {
         Database = await MastodonDatabase.CreateAsync();
-        Server = await StreamingServer.StartAsync(Database, Arguments, useNamespace: UseNamespace);
+        Server = await StreamingServer.StartAsync(Database, Arguments, Environment, UseNamespace);
     }
 
     public async Task DisposeAsync()
