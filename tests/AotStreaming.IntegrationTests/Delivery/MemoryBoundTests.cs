@@ -96,8 +96,8 @@ public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassF
         {
             var output = _server.Output;
             Assert.Fail($"the healthy client stopped receiving at message {index} ({e.GetType().Name}; server exited: {_server.HasExited}; "
-                + $"OutOfMemory in output: {output.Contains("OutOfMemory", StringComparison.Ordinal)}): a server that retains what is "
-                + $"published for the stalled client exceeds the {HeapHardLimit / (1024 * 1024)} MiB heap limit.\nserver output tail:\n"
+                + $"OutOfMemory in output: {output.Contains("OutOfMemory", StringComparison.Ordinal)}); the likely cause is a server that retains what is "
+                + $"published for the stalled client and so cannot fit in the {HeapHardLimit / (1024 * 1024)} MiB heap limit.\nserver output tail:\n"
                 + output[Math.Max(0, output.Length - 3000)..]);
             throw;
         }
