@@ -12,7 +12,7 @@ public class ServerFixture : IAsyncLifetime
 
     protected virtual IEnumerable<string> Arguments => [];
 
-    /// <summary>Extra environment variables for the server (Mastodon's, such as <c>TRUSTED_PROXY_IP</c>).</summary>
+    /// <summary>Extra environment variables for the server (Mastodon's, such as <c>TRUSTED_PROXY_IP</c>, or runtime GC settings).</summary>
     protected virtual IReadOnlyDictionary<string, string>? Environment => null;
 
     /// <summary>False starts the server without <c>REDIS_NAMESPACE</c> (reference §5.5).</summary>

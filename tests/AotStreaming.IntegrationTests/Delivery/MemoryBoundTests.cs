@@ -9,11 +9,18 @@ namespace AotStreaming.Delivery;
 /// <summary>
 /// Memory stays bounded while a client that never reads is attached (README slow-consumer policy): the server
 /// never queues more than the outbox cap for it, whatever volume is published.
+/// The server runs under a GC heap hard limit well below the published volume: a server that kept what was
+/// published for the stalled client cannot hold it and fails with OutOfMemory (the healthy client stops receiving),
+/// while garbage from frames in flight must be collected instead of accumulating in RSS until a rare full GC, which
+/// made a pure RSS bound flaky when the server got little CPU on a loaded machine.
 /// </summary>
 public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassFixture<MemoryBoundTests.Fixture>
 {
     private const long OutboxMaxBytes = 1024 * 1024;
     private const int Messages = 3200;
+
+    /// <summary>48 MiB: the idle server's heap is a fraction of it; the 100 MB published cannot fit.</summary>
+    private const long HeapHardLimit = 48L * 1024 * 1024;
     private static readonly string s_bigContent = new('x', 32 * 1024);
 
     private readonly StreamingServer _server = fixture.Server;
@@ -47,10 +54,11 @@ public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassF
         Assert.NotEqual(WebSocketState.Open, stalled.State);
         Assert.Equal(slowClosesBefore + 1, SlowCloses(await _server.MetricsAsync()));
         Assert.True(maxOutbox <= 2 * OutboxMaxBytes, $"outbox bytes reached {maxOutbox}");
-        // A server that kept everything for the stalled client would grow by about the published volume (100 MB).
-        // Half of it is the mark because garbage waiting for the next collection counts in RSS too, and the GC's
-        // gen0 budget on a machine with a 32 MB L3 cache is tens of MB: a quarter of 50 MB failed about one run in eight.
+        // A server that kept everything for the stalled client would need about the published volume (100 MB) of
+        // heap, which the hard limit forbids (it fails above). RSS also covers native memory (sockets, Redis buffers),
+        // which the heap limit does not: half the published volume is the mark, above the 48 MB the heap may use.
         var published = (long)Messages * s_bigContent.Length;
+        Assert.True(heapAfter <= HeapHardLimit, $"managed heap {heapAfter} bytes exceeds the {HeapHardLimit} hard limit: the limit is not in effect");
         Assert.True(growth < published / 2, $"RSS grew {growth} bytes while {published} bytes were published (managed heap now {heapAfter} bytes)");
     }
 
@@ -67,10 +75,31 @@ public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassF
 
             for (var i = 0; i < 20; i++)
             {
-                Assert.Equal("m", (await healthy.NextAsync()).Id);
+                Assert.Equal("m", (await NextOrExplainAsync(healthy, chunk * 20 + i)).Id);
             }
 
             sample(await _server.MetricsAsync());
+        }
+    }
+
+    /// <summary>
+    /// The next frame for the healthy client; if none comes, the likely cause is the heap limit (a server retaining
+    /// the published volume), so the failure says so with the server's state and output instead of a bare timeout.
+    /// </summary>
+    private async Task<StreamFrame> NextOrExplainAsync(FrameReceiver healthy, int index)
+    {
+        try
+        {
+            return await healthy.NextAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or System.Threading.Channels.ChannelClosedException)
+        {
+            var output = _server.Output;
+            Assert.Fail($"the healthy client stopped receiving at message {index} ({e.GetType().Name}; server exited: {_server.HasExited}; "
+                + $"OutOfMemory in output: {output.Contains("OutOfMemory", StringComparison.Ordinal)}); the likely cause is a server that retains what is "
+                + $"published for the stalled client and so cannot fit in the {HeapHardLimit / (1024 * 1024)} MiB heap limit.\nserver output tail:\n"
+                + output[Math.Max(0, output.Length - 3000)..]);
+            throw;
         }
     }
 
@@ -84,5 +113,9 @@ public sealed class MemoryBoundTests(MemoryBoundTests.Fixture fixture) : IClassF
     public sealed class Fixture : ServerFixture
     {
         protected override IEnumerable<string> Arguments => [$"--Streaming:Delivery:OutboxMaxBytes={OutboxMaxBytes}"];
+
+        /// <summary>Honoured by the JIT runtime and the native AOT runtime alike (hex, as the runtime parses it).</summary>
+        protected override IReadOnlyDictionary<string, string> Environment =>
+            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = HeapHardLimit.ToString("X") };
     }
 }
