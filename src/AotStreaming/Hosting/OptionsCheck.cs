@@ -3,6 +3,7 @@ using AotStreaming.Configuration;
 using AotStreaming.Delivery;
 using AotStreaming.Dispatch;
 using AotStreaming.Endpoints;
+using AotStreaming.Ingress;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ internal static partial class OptionsCheck
         Check(configuration, DeliveryOptions.SectionName, new DeliveryOptionsValidator(), static (c, o) => c.Bind(o), static () => new DeliveryOptions(), problems);
         Check(configuration, DispatchOptions.SectionName, new DispatchOptionsValidator(), static (c, o) => c.Bind(o), static () => new DispatchOptions(), problems);
         Check(configuration, LimitsOptions.SectionName, new LimitsOptionsValidator(), static (c, o) => c.Bind(o), static () => new LimitsOptions(), problems);
+        Check(configuration, IngressOptions.SectionName, new IngressOptionsValidator(), static (c, o) => c.Bind(o), static () => new IngressOptions(), problems);
         return Check(configuration, PostgresOptions.SectionName, new PostgresOptionsValidator(), static (c, o) => c.Bind(o), static () => new PostgresOptions(), problems);
     }
 
