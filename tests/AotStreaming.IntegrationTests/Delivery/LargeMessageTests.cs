@@ -26,7 +26,13 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
     [Fact]
     public Task ThreeTwentyMegabyteStatuses_Paced_FastClientsGetAll_NobodyDropped() => RunAsync(backToBack: false);
 
-    [Fact(Skip = "Issue 10 item 6, not met yet: on the shared 2-core dev machine (load average ~30) Redis 7.0 still closes the subscriber for its 32 MB pubsub limit when the three are pipelined, and RSS settles at ~2.2x (not 1.5x) of its pre-burst value; see the branch report")]
+    /// <summary>
+    /// The three are pipelined. A bare reference subscriber (raw socket, 1 MiB reads, discards) listens on the same
+    /// channel in the same run; if even it is closed by Redis, the burst is not physically sustainable on this machine
+    /// and the server is not held to it. Measured 2026-12-04 (2 shared cores, load ~10): the reference kept its
+    /// connection (62.9 MB read) while the server's subscriber was closed, so the server is at fault, not the machine.
+    /// </summary>
+    [Fact(Skip = "Issue 10 item 6, not met: in the same run a bare reference subscriber survives the pipelined burst but the server's subscriber is closed by Redis' 32 MB pubsub limit, and RSS settles at ~2.2x (77 -> 167 MB after 60 s) instead of 1.5x; see the h-large branch report")]
     public Task ThreeTwentyMegabyteStatuses_BackToBack_FastClientsGetAll_SubscriberKept_RssReturns() => RunAsync(backToBack: true);
 
     private async Task RunAsync(bool backToBack)
@@ -44,7 +50,17 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
 
         if (backToBack)
         {
+            // The physical reference: a bare subscriber that only reads and discards (1 MiB reads), on the same Redis in
+            // the same run. If even it is closed for the 32 MB pubsub limit, the machine (CPU contention, Redis' own
+            // write pacing) cannot carry the burst, and the server is not held to it (see the class summary).
+            await using var reference = await ReferenceSubscriber.StartAsync(_server.Channel(channel).ToString());
             await Task.WhenAll(messages.Select(m => _server.PublishAsync(channel, m)));
+            var referenceKept = await reference.WaitAsync(3L * ContentBytes, TimeSpan.FromSeconds(60));
+            output.WriteLine($"Reference subscriber: {(referenceKept ? "kept" : "closed by Redis")} after {reference.Received} bytes");
+            if (!referenceKept)
+            {
+                return;
+            }
         }
         else
         {
@@ -111,6 +127,74 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
         }
 
         return (rss, DateTime.UtcNow - started);
+    }
+
+    /// <summary>A raw RESP subscriber that reads and discards: what any client at all can sustain here.</summary>
+    private sealed class ReferenceSubscriber : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpClient _client;
+        private readonly Task<bool> _reading;
+        private long _received;
+
+        private ReferenceSubscriber(System.Net.Sockets.TcpClient client)
+        {
+            _client = client;
+            _reading = Task.Run(ReadAsync);
+        }
+
+        public long Received => Interlocked.Read(ref _received);
+
+        public static async Task<ReferenceSubscriber> StartAsync(string channel)
+        {
+            var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(TestEnvironment.RedisHost, TestEnvironment.RedisPort);
+            var command = $"*2\r\n$9\r\nSUBSCRIBE\r\n${System.Text.Encoding.UTF8.GetByteCount(channel)}\r\n{channel}\r\n";
+            await client.GetStream().WriteAsync(System.Text.Encoding.UTF8.GetBytes(command));
+            var confirmation = new byte[256];
+            _ = await client.GetStream().ReadAsync(confirmation);
+            return new ReferenceSubscriber(client);
+        }
+
+        /// <summary>True once <paramref name="expected"/> bytes arrived; false if Redis closed the connection first.</summary>
+        public async Task<bool> WaitAsync(long expected, TimeSpan timeout)
+        {
+            using var deadline = new CancellationTokenSource(timeout);
+            while (Received < expected && !_reading.IsCompleted && !deadline.IsCancellationRequested)
+            {
+                await Task.WhenAny(_reading, Task.Delay(100));
+            }
+
+            return Received >= expected;
+        }
+
+        private async Task<bool> ReadAsync()
+        {
+            var buffer = new byte[1024 * 1024];
+            var stream = _client.GetStream();
+            try
+            {
+                while (true)
+                {
+                    var n = await stream.ReadAsync(buffer);
+                    if (n == 0)
+                    {
+                        return false;
+                    }
+
+                    Interlocked.Add(ref _received, n);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _client.Dispose();
+            await _reading;
+        }
     }
 
     private long ResidentBytes()
