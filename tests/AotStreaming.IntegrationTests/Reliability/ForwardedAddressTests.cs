@@ -1,4 +1,5 @@
 using System.Net;
+using AotStreaming.Support;
 using AotStreaming.Testing;
 using Xunit;
 
@@ -19,37 +20,17 @@ public sealed class ForwardedAddressTests(TwoPerAddressFixture fixture) : IClass
     public async Task PerAddressLimit_BehindTrustedProxy_CountsForwardedClientAddress()
     {
         var user = await fixture.Database.CreateUserAsync();
-        var open = new List<HttpResponseMessage>();
-        using var http = new HttpClient { BaseAddress = fixture.Server.HttpBase, Timeout = Timeout.InfiniteTimeSpan };
+        using var streams = new ForwardedSseStreams(fixture.Server);
+        Task<HttpStatusCode> ConnectAsync(string forwardedFor) => streams.ConnectAsync(user.Token, forwardedFor);
 
-        async Task<HttpStatusCode> ConnectAsync(string forwardedFor)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/streaming/user");
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + user.Token);
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
-            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
-            open.Add(response);
-            return response.StatusCode;
-        }
+        var first = await ConnectAsync("203.0.113.7");
+        var second = await ConnectAsync("203.0.113.7");
+        var third = await ConnectAsync("203.0.113.7");
+        var otherClient = await ConnectAsync("198.51.100.9, 127.0.0.1");
 
-        try
-        {
-            var first = await ConnectAsync("203.0.113.7");
-            var second = await ConnectAsync("203.0.113.7");
-            var third = await ConnectAsync("203.0.113.7");
-            var otherClient = await ConnectAsync("198.51.100.9, 127.0.0.1");
-
-            Assert.Equal(HttpStatusCode.OK, first);
-            Assert.Equal(HttpStatusCode.OK, second);
-            Assert.Equal((HttpStatusCode)429, third);
-            Assert.Equal(HttpStatusCode.OK, otherClient);
-        }
-        finally
-        {
-            foreach (var response in open)
-            {
-                response.Dispose();
-            }
-        }
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.OK, second);
+        Assert.Equal((HttpStatusCode)429, third);
+        Assert.Equal(HttpStatusCode.OK, otherClient);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using AotStreaming.Support;
 using AotStreaming.Testing;
 using Xunit;
 
@@ -31,38 +32,18 @@ public sealed class DefaultTrustAddressTests(DefaultTrustFixture fixture) : ICla
     public async Task LanClientsBehindLocalNginx_EachCountedOnTheirOwn_Issue10_16()
     {
         var user = await fixture.Database.CreateUserAsync();
-        using var http = new HttpClient { BaseAddress = fixture.Server.HttpBase, Timeout = Timeout.InfiniteTimeSpan };
-        var open = new List<HttpResponseMessage>();
+        using var streams = new ForwardedSseStreams(fixture.Server);
+        Task<HttpStatusCode> ConnectAsync(string forwardedFor) => streams.ConnectAsync(user.Token, forwardedFor);
 
-        async Task<HttpStatusCode> ConnectAsync(string forwardedFor)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/streaming/user");
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + user.Token);
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
-            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
-            open.Add(response);
-            return response.StatusCode;
-        }
+        var first = await ConnectAsync("192.168.1.10");
+        var second = await ConnectAsync("192.168.1.11");
+        var ipv6 = await ConnectAsync("fd00::10");
+        var firstAgain = await ConnectAsync("192.168.1.10");
 
-        try
-        {
-            var first = await ConnectAsync("192.168.1.10");
-            var second = await ConnectAsync("192.168.1.11");
-            var ipv6 = await ConnectAsync("fd00::10");
-            var firstAgain = await ConnectAsync("192.168.1.10");
-
-            Assert.Equal(HttpStatusCode.OK, first);
-            Assert.Equal(HttpStatusCode.OK, second);
-            Assert.Equal(HttpStatusCode.OK, ipv6);
-            Assert.Equal((HttpStatusCode)429, firstAgain);
-        }
-        finally
-        {
-            foreach (var response in open)
-            {
-                response.Dispose();
-            }
-        }
+        Assert.Equal(HttpStatusCode.OK, first);
+        Assert.Equal(HttpStatusCode.OK, second);
+        Assert.Equal(HttpStatusCode.OK, ipv6);
+        Assert.Equal((HttpStatusCode)429, firstAgain);
     }
 }
 
@@ -72,8 +53,7 @@ public sealed class DefaultTrustAddressTests(DefaultTrustFixture fixture) : ICla
 /// </summary>
 public sealed class TrustedProxyAddressTests(NamedRangesFixture fixture) : IClassFixture<NamedRangesFixture>, IDisposable
 {
-    private readonly List<HttpResponseMessage> _open = [];
-    private readonly HttpClient _http = new() { BaseAddress = fixture.Server.HttpBase, Timeout = Timeout.InfiniteTimeSpan };
+    private readonly ForwardedSseStreams _streams = new(fixture.Server);
 
     [Theory]
     [InlineData("198.51.100.1, 169.254.7.1", "198.51.100.1, 169.254.7.2")]
@@ -109,23 +89,7 @@ public sealed class TrustedProxyAddressTests(NamedRangesFixture fixture) : IClas
         Assert.Equal((HttpStatusCode)429, lanClientAgain);
     }
 
-    private async Task<HttpStatusCode> ConnectAsync(string token, string forwardedFor)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/streaming/user");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
-        request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
-        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
-        _open.Add(response);
-        return response.StatusCode;
-    }
+    private Task<HttpStatusCode> ConnectAsync(string token, string forwardedFor) => _streams.ConnectAsync(token, forwardedFor);
 
-    public void Dispose()
-    {
-        foreach (var response in _open)
-        {
-            response.Dispose();
-        }
-
-        _http.Dispose();
-    }
+    public void Dispose() => _streams.Dispose();
 }
