@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
 using AotStreaming.Filtering;
+using AotStreaming.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace AotStreaming.Dispatch;

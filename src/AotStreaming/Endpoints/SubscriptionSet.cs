@@ -1,3 +1,4 @@
+using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Routing;

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using AotStreaming.Configuration;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
+using AotStreaming.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

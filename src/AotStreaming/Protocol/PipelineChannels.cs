@@ -1,7 +1,8 @@
 using System.Threading.Channels;
+using AotStreaming.Dispatch;
 using AotStreaming.Ingress;
 
-namespace AotStreaming.Dispatch;
+namespace AotStreaming.Protocol;
 
 /// <summary>Every channel of the pipeline, side by side so their options can be reviewed together.</summary>
 internal static class PipelineChannels

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
+using AotStreaming.Diagnostics;
 using AotStreaming.Delivery;
 using AotStreaming.Dispatch;
 using AotStreaming.Ingress;
 using AotStreaming.Postgres;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using Microsoft.AspNetCore.Http;
 
-namespace AotStreaming.Diagnostics;
+namespace AotStreaming.Endpoints;
 
 /// <summary>
 /// <c>GET /metrics</c> in Prometheus text format 0.0.4 (reference §9): upstream's series with their exact names,
