@@ -1,6 +1,5 @@
 using AotStreaming.Configuration;
 using AotStreaming.Hosting;
-using Microsoft.Extensions.Options;
 
 // The whole executable: compose, validate, run. Configuration errors are one line each and exit code 1, never a
 // stack trace. --check-config validates without starting anything (no network); --check-connections also tries
@@ -32,15 +31,6 @@ catch (ConfigurationException ex)
     foreach (var problem in ex.Problems)
     {
         await Console.Error.WriteLineAsync(problem);
-    }
-
-    return 1;
-}
-catch (OptionsValidationException ex)
-{
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync(failure);
     }
 
     return 1;

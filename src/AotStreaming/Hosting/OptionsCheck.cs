@@ -10,22 +10,25 @@ using Microsoft.Extensions.Options;
 namespace AotStreaming.Hosting;
 
 /// <summary>
-/// Binds and validates every options class before anything uses one, so a bad value is one line naming the key and
-/// the value (exit 1), at <c>--check-config</c> and at startup alike, never a binder exception with a stack trace.
-/// A new options class is added here and in <see cref="ServiceCollectionExtensions.AddAotStreaming"/>; a unit test
+/// The one place options are bound and validated: every options class, before anything uses one, so a bad value is
+/// one line naming the key and the value (exit 1), at <c>--check-config</c> and at startup alike, never a binder
+/// exception with a stack trace. A new options class is added here and to <see cref="CheckedOptions"/>; a unit test
 /// feeds a bad value to every property of every options class and fails on one this check misses.
 /// </summary>
 internal static partial class OptionsCheck
 {
-    /// <summary>Adds a line per problem to <paramref name="problems"/>; answers the PostgreSQL options when they are usable.</summary>
-    public static PostgresOptions? Validate(IConfiguration configuration, List<string> problems)
+    /// <summary>Adds a line per problem to <paramref name="problems"/>; answers the options when all are valid.</summary>
+    public static CheckedOptions? Validate(IConfiguration configuration, List<string> problems)
     {
         // Each Bind call names its type, so the configuration-binding source generator handles it (no reflection).
-        Check(configuration, DeliveryOptions.SectionName, new DeliveryOptionsValidator(), static (c, o) => c.Bind(o), static () => new DeliveryOptions(), problems);
-        Check(configuration, DispatchOptions.SectionName, new DispatchOptionsValidator(), static (c, o) => c.Bind(o), static () => new DispatchOptions(), problems);
-        Check(configuration, LimitsOptions.SectionName, new LimitsOptionsValidator(), static (c, o) => c.Bind(o), static () => new LimitsOptions(), problems);
-        Check(configuration, IngressOptions.SectionName, new IngressOptionsValidator(), static (c, o) => c.Bind(o), static () => new IngressOptions(), problems);
-        return Check(configuration, PostgresOptions.SectionName, new PostgresOptionsValidator(), static (c, o) => c.Bind(o), static () => new PostgresOptions(), problems);
+        var delivery = Check(configuration, DeliveryOptions.SectionName, new DeliveryOptionsValidator(), static (c, o) => c.Bind(o), static () => new DeliveryOptions(), problems);
+        var dispatch = Check(configuration, DispatchOptions.SectionName, new DispatchOptionsValidator(), static (c, o) => c.Bind(o), static () => new DispatchOptions(), problems);
+        var limits = Check(configuration, LimitsOptions.SectionName, new LimitsOptionsValidator(), static (c, o) => c.Bind(o), static () => new LimitsOptions(), problems);
+        var ingress = Check(configuration, IngressOptions.SectionName, new IngressOptionsValidator(), static (c, o) => c.Bind(o), static () => new IngressOptions(), problems);
+        var postgres = Check(configuration, PostgresOptions.SectionName, new PostgresOptionsValidator(), static (c, o) => c.Bind(o), static () => new PostgresOptions(), problems);
+        return delivery is not null && dispatch is not null && limits is not null && ingress is not null && postgres is not null
+            ? new CheckedOptions(delivery, dispatch, limits, ingress, postgres)
+            : null;
     }
 
     private static T? Check<T>(IConfiguration configuration, string sectionName, IValidateOptions<T> validator, Action<IConfiguration, T> bind, Func<T> create, List<string> problems)

@@ -17,19 +17,17 @@ namespace AotStreaming.Hosting;
 /// <summary>The only place that knows every service and options type.</summary>
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers the streaming pipeline, its options (bound from appsettings.json) and their validators.</summary>
-    public static IServiceCollection AddAotStreaming(this IServiceCollection services, MastodonSettings settings)
+    /// <summary>
+    /// Registers the streaming pipeline and its options: the instances <see cref="OptionsCheck"/> bound and
+    /// validated, served as <c>IOptions&lt;T&gt;</c> (no second binding, no second validation).
+    /// </summary>
+    internal static IServiceCollection AddAotStreaming(this IServiceCollection services, MastodonSettings settings, CheckedOptions options)
     {
-        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
-        services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DispatchOptions>, DispatchOptionsValidator>();
-        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
-        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PostgresOptions>, PostgresOptionsValidator>();
-        services.AddOptions<IngressOptions>().BindConfiguration(IngressOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<IngressOptions>, IngressOptionsValidator>();
+        services.AddSingleton(Options.Create(options.Delivery));
+        services.AddSingleton(Options.Create(options.Dispatch));
+        services.AddSingleton(Options.Create(options.Limits));
+        services.AddSingleton(Options.Create(options.Postgres));
+        services.AddSingleton(Options.Create(options.Ingress));
 
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
@@ -44,7 +42,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<PostgresPoolStatistics>();
         services.AddSingleton(sp =>
         {
-            var dispatch = sp.GetRequiredService<IOptions<DispatchOptions>>().Value;
+            var dispatch = options.Dispatch;
             return new IngressSizes(
                 dispatch.IngressCapacity,
                 TimeSpan.FromSeconds(dispatch.PresenceKeyTtlSeconds),
@@ -54,7 +52,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IEventSource>(sp => sp.GetRequiredService<RedisEventSource>());
         services.AddSingleton(sp => new SubscriptionIndex(
             sp.GetRequiredService<RedisEventSource>(),
-            sp.GetRequiredService<IOptions<DispatchOptions>>().Value.EffectiveDispatcherCount));
+            options.Dispatch.EffectiveDispatcherCount));
         services.AddSingleton<StatusFilterStage>();
         services.AddSingleton<DispatcherPool>();
         services.AddSingleton<IDispatcherInboxes>(sp => sp.GetRequiredService<DispatcherPool>());

@@ -29,7 +29,7 @@ public static class StreamingApp
     /// </summary>
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var (builder, settings) = Configure(args, environment);
+        var (builder, settings, options) = Configure(args, environment);
         ConfigureLogging(builder, settings);
         var inherited = SystemdListenSockets.FromEnvironment();
         if (inherited is not null)
@@ -37,7 +37,7 @@ public static class StreamingApp
             builder.Services.AddSingleton(inherited);
         }
 
-        ConfigureKestrel(builder, settings, inherited);
+        ConfigureKestrel(builder, settings, options, inherited);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSystemd();
         // AddSystemd() detects systemd through /proc/<ppid>/comm, which ProtectProc=invisible hides: fall back to
@@ -48,7 +48,7 @@ public static class StreamingApp
             builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
         }
 
-        builder.Services.AddAotStreaming(settings);
+        builder.Services.AddAotStreaming(settings, options);
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<StreamingRequestHandler>();
         // Before UseWebSockets, which captures the upgrade feature: our writer shares the upgraded stream with the
@@ -74,7 +74,7 @@ public static class StreamingApp
     public static MastodonSettings CheckConfiguration(string[] args, IReadOnlyDictionary<string, string>? environment = null) =>
         Configure(args, environment).Settings;
 
-    private static (WebApplicationBuilder Builder, MastodonSettings Settings) Configure(string[] args, IReadOnlyDictionary<string, string>? environment)
+    private static (WebApplicationBuilder Builder, MastodonSettings Settings, CheckedOptions Options) Configure(string[] args, IReadOnlyDictionary<string, string>? environment)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -88,22 +88,22 @@ public static class StreamingApp
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddCommandLine(args);
 
-        // Every problem in one go, options and Mastodon's variables alike; a bad PostgreSQL option leaves the
-        // defaults in its place so the variables are still checked.
+        // Every problem in one go, options and Mastodon's variables alike; a bad option leaves the PostgreSQL
+        // defaults in place so the variables are still checked.
         var problems = new List<string>();
-        var postgres = OptionsCheck.Validate(builder.Configuration, problems);
+        var options = OptionsCheck.Validate(builder.Configuration, problems);
         var envFile = builder.Configuration["env-file"] ?? Variable(environment, EnvFileVariable) ?? builder.Configuration["Streaming:EnvFile"];
         MastodonSettings? settings = null;
         try
         {
-            settings = MastodonEnvironment.Load(envFile, postgres ?? new PostgresOptions(), environment);
+            settings = MastodonEnvironment.Load(envFile, options?.Postgres ?? new PostgresOptions(), environment);
         }
         catch (ConfigurationException ex)
         {
             problems.AddRange(ex.Problems);
         }
 
-        return settings is not null && problems.Count == 0 ? (builder, settings) : throw new ConfigurationException(problems);
+        return settings is not null && options is not null && problems.Count == 0 ? (builder, settings, options) : throw new ConfigurationException(problems);
     }
 
     private static string? Variable(IReadOnlyDictionary<string, string>? environment, string name) =>
@@ -145,10 +145,9 @@ public static class StreamingApp
         });
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, MastodonSettings settings, SystemdListenSockets? inherited)
+    private static void ConfigureKestrel(WebApplicationBuilder builder, MastodonSettings settings, CheckedOptions options, SystemdListenSockets? inherited)
     {
-        var delivery = new Delivery.DeliveryOptions();
-        builder.Configuration.GetSection(Delivery.DeliveryOptions.SectionName).Bind(delivery);
+        var delivery = options.Delivery;
         builder.WebHost.UseSockets(sockets =>
         {
             // Nothing on our socket paths blocks (writes only ever await the socket), so Kestrel may run socket
@@ -184,9 +183,7 @@ public static class StreamingApp
             kestrel.Limits.MaxResponseBufferSize = delivery.ResponseBufferBytes;
             // Slow-loris: a request's headers must arrive within RequestHeadersTimeoutSeconds (15 s by default);
             // 32 KiB of headers is ample for a token.
-            var limits = new LimitsOptions();
-            builder.Configuration.GetSection(LimitsOptions.SectionName).Bind(limits);
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(Math.Clamp(limits.RequestHeadersTimeoutSeconds, 1, 300));
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.Limits.RequestHeadersTimeoutSeconds);
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             if (inherited is not null)
             {

@@ -54,9 +54,9 @@ public sealed class OptionsCheckTests
             .Build();
         var problems = new List<string>();
 
-        var postgres = OptionsCheck.Validate(configuration, problems);
+        var options = OptionsCheck.Validate(configuration, problems);
 
-        Assert.Null(postgres);
+        Assert.Null(options);
         Assert.Equal(3, problems.Count);
         Assert.Contains(problems, p => p.Contains("OutboxCapacity", StringComparison.Ordinal) && p.Contains("'abc'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("CloseGraceSeconds", StringComparison.Ordinal) && p.Contains("'soon'", StringComparison.Ordinal));
@@ -68,9 +68,50 @@ public sealed class OptionsCheckTests
     {
         var problems = new List<string>();
 
-        var postgres = OptionsCheck.Validate(new ConfigurationBuilder().Build(), problems);
+        var options = OptionsCheck.Validate(new ConfigurationBuilder().Build(), problems);
 
         Assert.Empty(problems);
-        Assert.NotNull(postgres);
+        Assert.NotNull(options);
+    }
+
+    [Fact]
+    public void Validate_ValidValues_BoundOnceIntoTheCheckedOptions()
+    {
+        // Startup takes Kestrel's settings and every service's IOptions<T> from these instances: no second binding.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(
+            [
+                new("Streaming:Delivery:ResponseBufferBytes", "12345"),
+                new("Streaming:Dispatch:DispatcherCount", "3"),
+                new("Streaming:Limits:RequestHeadersTimeoutSeconds", "42"),
+                new("Streaming:Ingress:MaxMessageBytes", "2048"),
+                new("Streaming:Postgres:CommandTimeoutSeconds", "7"),
+            ])
+            .Build();
+        var problems = new List<string>();
+
+        var options = OptionsCheck.Validate(configuration, problems);
+
+        Assert.Empty(problems);
+        Assert.NotNull(options);
+        Assert.Equal(12345, options.Delivery.ResponseBufferBytes);
+        Assert.Equal(3, options.Dispatch.DispatcherCount);
+        Assert.Equal(42, options.Limits.RequestHeadersTimeoutSeconds);
+        Assert.Equal(2048, options.Ingress.MaxMessageBytes);
+        Assert.Equal(7, options.Postgres.CommandTimeoutSeconds);
+    }
+
+    [Fact]
+    public void Validate_RequestHeadersTimeoutOutOfRange_IsAProblemNotAClamp()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new("Streaming:Limits:RequestHeadersTimeoutSeconds", "301")])
+            .Build();
+        var problems = new List<string>();
+
+        var options = OptionsCheck.Validate(configuration, problems);
+
+        Assert.Null(options);
+        Assert.Contains("RequestHeadersTimeoutSeconds", Assert.Single(problems), StringComparison.Ordinal);
     }
 }
