@@ -1,3 +1,4 @@
+using AotStreaming.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ZLogger;
 
@@ -5,9 +6,9 @@ namespace AotStreaming.Dispatch;
 
 internal static partial class DispatchLog
 {
-    [ZLoggerMessage(301, LogLevel.Error, "Dispatcher {dispatcher} failed to handle a command")]
+    [ZLoggerMessage(EventIds.DispatchFailed, LogLevel.Error, "Dispatcher {dispatcher} failed to handle a command")]
     public static partial void DispatchFailed(this ILogger logger, Exception exception, int dispatcher);
 
-    [ZLoggerMessage(302, LogLevel.Warning, "Skipped a status on {channel} that filtering cannot read: {reason}")]
+    [ZLoggerMessage(EventIds.UnfilterableStatus, LogLevel.Warning, "Skipped a status on {channel} that filtering cannot read: {reason}")]
     public static partial void UnfilterableStatus(this ILogger logger, string channel, string reason);
 }

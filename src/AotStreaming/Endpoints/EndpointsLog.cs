@@ -1,3 +1,4 @@
+using AotStreaming.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ZLogger;
 
@@ -6,30 +7,30 @@ namespace AotStreaming.Endpoints;
 // Access tokens never reach these calls: connection ids, account ids and request ids only.
 internal static partial class EndpointsLog
 {
-    [ZLoggerMessage(401, LogLevel.Debug, "Connection {connectionId} ({transport}) opened for account {accountId} {channel}")]
+    [ZLoggerMessage(EventIds.ClientConnected, LogLevel.Debug, "Connection {connectionId} ({transport}) opened for account {accountId} {channel}")]
     public static partial void ClientConnected(this ILogger logger, long connectionId, string transport, long accountId, string channel);
 
-    [ZLoggerMessage(402, LogLevel.Debug, "Connection {connectionId} ({transport}) closed: {reason}")]
+    [ZLoggerMessage(EventIds.ClientDisconnected, LogLevel.Debug, "Connection {connectionId} ({transport}) closed: {reason}")]
     public static partial void ClientDisconnected(this ILogger logger, long connectionId, string transport, string reason);
 
-    [ZLoggerMessage(403, LogLevel.Information, "Request {requestId} refused with {status}: {message}")]
+    [ZLoggerMessage(EventIds.RequestRejected, LogLevel.Information, "Request {requestId} refused with {status}: {message}")]
     public static partial void RequestRejected(this ILogger logger, string requestId, int status, string message);
 
-    [ZLoggerMessage(404, LogLevel.Warning, "Request {requestId} failed with {errorType}: {message}")]
+    [ZLoggerMessage(EventIds.RequestFailed, LogLevel.Warning, "Request {requestId} failed with {errorType}: {message}")]
     public static partial void RequestFailed(this ILogger logger, string requestId, string errorType, string message);
 
-    [ZLoggerMessage(405, LogLevel.Debug, "Connection {connectionId} subscribed to {channel}")]
+    [ZLoggerMessage(EventIds.Subscribed, LogLevel.Debug, "Connection {connectionId} subscribed to {channel}")]
     public static partial void Subscribed(this ILogger logger, long connectionId, string channel);
 
-    [ZLoggerMessage(406, LogLevel.Warning, "Connection {connectionId} could not subscribe ({errorType}): {message}")]
+    [ZLoggerMessage(EventIds.SubscribeFailed, LogLevel.Warning, "Connection {connectionId} could not subscribe ({errorType}): {message}")]
     public static partial void SubscribeFailed(this ILogger logger, long connectionId, string errorType, string message);
 
-    [ZLoggerMessage(407, LogLevel.Information, "Dropped connection {connectionId} ({transport}) as {reason}: {queuedFrames} frames, {queuedBytes} bytes queued")]
+    [ZLoggerMessage(EventIds.ClientDropped, LogLevel.Information, "Dropped connection {connectionId} ({transport}) as {reason}: {queuedFrames} frames, {queuedBytes} bytes queued")]
     public static partial void ClientDropped(this ILogger logger, long connectionId, string transport, string reason, int queuedFrames, long queuedBytes);
 
-    [ZLoggerMessage(408, LogLevel.Information, "Request {requestId} WebSocket handshake refused with {status}: {reason}")]
+    [ZLoggerMessage(EventIds.HandshakeRejected, LogLevel.Information, "Request {requestId} WebSocket handshake refused with {status}: {reason}")]
     public static partial void HandshakeRejected(this ILogger logger, string requestId, int status, string reason);
 
-    [ZLoggerMessage(409, LogLevel.Debug, "Connection {connectionId} closed by the WebSocket protocol: {message}")]
+    [ZLoggerMessage(EventIds.ProtocolViolation, LogLevel.Debug, "Connection {connectionId} closed by the WebSocket protocol: {message}")]
     public static partial void ProtocolViolation(this ILogger logger, long connectionId, string message);
 }

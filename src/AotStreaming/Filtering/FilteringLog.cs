@@ -1,3 +1,4 @@
+using AotStreaming.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ZLogger;
 
@@ -5,6 +6,6 @@ namespace AotStreaming.Filtering;
 
 internal static partial class FilteringLog
 {
-    [ZLoggerMessage(311, LogLevel.Warning, "Filter query failed; dropped the status for {recipients} recipients (fail closed, {failures} failures so far): {reason}")]
+    [ZLoggerMessage(EventIds.FilterFailedClosed, LogLevel.Warning, "Filter query failed; dropped the status for {recipients} recipients (fail closed, {failures} failures so far): {reason}")]
     public static partial void FilterFailedClosed(this ILogger logger, int recipients, string reason, long failures);
 }

@@ -1,3 +1,4 @@
+using AotStreaming.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ZLogger;
 
@@ -5,6 +6,6 @@ namespace AotStreaming.Routing;
 
 internal static partial class RoutingLog
 {
-    [ZLoggerMessage(201, LogLevel.Debug, "Skipped a malformed Redis message on {channel} ({length} bytes)")]
+    [ZLoggerMessage(EventIds.MalformedRedisMessage, LogLevel.Debug, "Skipped a malformed Redis message on {channel} ({length} bytes)")]
     public static partial void MalformedRedisMessage(this ILogger logger, string channel, int length);
 }
