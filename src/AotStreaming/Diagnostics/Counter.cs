@@ -8,6 +8,4 @@ internal sealed class Counter
     public long Value => Interlocked.Read(ref _value);
 
     public void Increment() => Interlocked.Increment(ref _value);
-
-    public void Add(long amount) => Interlocked.Add(ref _value, amount);
 }

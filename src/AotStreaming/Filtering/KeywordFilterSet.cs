@@ -21,8 +21,6 @@ internal sealed class KeywordFilterSet
     /// <summary>True when the viewer has no keyword filter at all (expired ones count as filters).</summary>
     public bool IsEmpty => _filters.Length == 0;
 
-    public int Count => _filters.Length;
-
     public static KeywordFilterSet Build(IReadOnlyList<KeywordFilterRow> rows)
     {
         if (rows.Count == 0)

@@ -37,8 +37,6 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
     private const string KeywordFiltersSql =
         "SELECT filter.account_id, filter.id, filter.phrase, filter.context, filter.expires_at, filter.action, keyword.keyword, keyword.whole_word FROM custom_filter_keywords keyword JOIN custom_filters filter ON keyword.custom_filter_id = filter.id WHERE filter.account_id = ANY($1) AND (filter.expires_at IS NULL OR filter.expires_at > NOW()) ORDER BY filter.id, keyword.id";
 
-    public NpgsqlDataSource DataSource => dataSource;
-
     public ConnectQueryGate ConnectQueries => _connectQueries;
 
     private static ConnectQueryGate CreateGate(NpgsqlDataSource dataSource, StreamingMetrics metrics)
@@ -51,7 +49,6 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
     /// <summary>Null when no usable row (unknown, revoked, disabled, suspended). Throws on database errors.</summary>
     public async Task<AuthenticatedUser?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
-        metrics.AuthQueries.Increment();
         using var slot = await _connectQueries.EnterAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         await using var command = dataSource.CreateCommand(TokenSql);
