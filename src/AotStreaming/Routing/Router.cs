@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace AotStreaming.Routing;
 
 /// <summary>
-/// Stages 2–3: reads the ingress channel in Redis order, decodes each message once, and posts one item per
-/// dispatcher that has a subscriber for its channel (not one per connection). A channel with no local subscriber
-/// costs one dictionary lookup.
+/// Stage 3, the event path's one loop between Ingress and Dispatch: reads the ingress channel in Redis order, has
+/// each message decoded once (<see cref="EventDecoder"/>, stage 2, called here so that a channel with no local
+/// subscriber costs one dictionary lookup and no parse), and posts one item per dispatcher that has a subscriber
+/// for its channel (not one per connection).
 /// </summary>
 internal sealed class Router(IEventSource source, SubscriptionIndex index, IDispatcherInboxes dispatchers, StreamingMetrics metrics, ILogger<Router> logger)
 {
