@@ -16,7 +16,7 @@ internal sealed class DispatcherPool : IDispatcherInboxes
     private readonly Task[] _loops;
     private int _next = -1;
 
-    public DispatcherPool(IOptions<DispatchOptions> options, StatusFilterStage filters, Diagnostics.StreamingMetrics metrics, ILogger<Dispatcher> logger)
+    public DispatcherPool(IOptions<DispatchOptions> options, IStatusFilter filters, Diagnostics.StreamingMetrics metrics, ILogger<Dispatcher> logger)
     {
         var count = options.Value.EffectiveDispatcherCount;
         _dispatchers = new Dispatcher[count];
@@ -35,9 +35,8 @@ internal sealed class DispatcherPool : IDispatcherInboxes
     public int Assign() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_dispatchers.Length);
 
     /// <summary>Adds a subscription: first to the dispatcher's own index, then to the router's view.</summary>
-    public async ValueTask AddAsync(Subscription subscription, SubscriptionIndex index)
+    public async ValueTask AddAsync(int dispatcher, Subscription subscription, SubscriptionIndex index)
     {
-        var dispatcher = subscription.Connection.DispatcherIndex;
         await _dispatchers[dispatcher].PostAsync(DispatcherCommand.Add(subscription));
         foreach (var channel in subscription.RedisChannels)
         {
@@ -45,9 +44,8 @@ internal sealed class DispatcherPool : IDispatcherInboxes
         }
     }
 
-    public async ValueTask RemoveAsync(Subscription subscription, SubscriptionIndex index)
+    public async ValueTask RemoveAsync(int dispatcher, Subscription subscription, SubscriptionIndex index)
     {
-        var dispatcher = subscription.Connection.DispatcherIndex;
         foreach (var channel in subscription.RedisChannels)
         {
             index.Release(channel, dispatcher, presence: !subscription.IsSystem);

@@ -5,12 +5,16 @@ using AotStreaming.Routing;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them). Used only by the
-/// connection's own request loop, so it needs no lock; changes reach the dispatcher through its inbox.
+/// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them), and the dispatcher
+/// they all live on (assigned round-robin when the set is made). Owner: the connection's own request loop, so it
+/// needs no lock; changes reach the dispatcher through its inbox.
 /// </summary>
 internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIndex index, StreamingMetrics metrics)
 {
     private readonly Dictionary<string, Subscription> _byKey = new(StringComparer.Ordinal);
+
+    /// <summary>The dispatcher that owns this connection's dispatch state; fixed for the connection's life.</summary>
+    public int Dispatcher { get; } = dispatchers.Assign();
 
     public int Count => _byKey.Count;
 
@@ -24,7 +28,7 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
             return false;
         }
 
-        await dispatchers.AddAsync(subscription, index);
+        await dispatchers.AddAsync(Dispatcher, subscription, index);
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? 2 : 1);
         return true;
     }
@@ -36,7 +40,7 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
             return false;
         }
 
-        await dispatchers.RemoveAsync(subscription, index);
+        await dispatchers.RemoveAsync(Dispatcher, subscription, index);
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? -2 : -1);
         return true;
     }

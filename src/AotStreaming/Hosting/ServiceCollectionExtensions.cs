@@ -47,7 +47,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => new SubscriptionIndex(
             sp.GetRequiredService<RedisEventSource>(),
             sp.GetRequiredService<IOptions<DispatchOptions>>().Value.EffectiveDispatcherCount));
-        services.AddSingleton<StatusFilterStage>();
+        services.AddSingleton<IStatusFilter, StatusFilterStage>();
         services.AddSingleton<DispatcherPool>();
         services.AddSingleton<IDispatcherInboxes>(sp => sp.GetRequiredService<DispatcherPool>());
         services.AddSingleton<Router>();
