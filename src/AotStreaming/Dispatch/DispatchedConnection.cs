@@ -22,8 +22,21 @@ internal sealed class DispatchedConnection(ClientConnection connection)
     /// <summary>Bumped by <c>filters_changed</c>: filters loaded by a request started before it are not cached.</summary>
     public int FiltersGeneration { get; set; }
 
-    /// <summary>Events waiting behind a status that is still being filtered; null until first needed.</summary>
+    /// <summary>
+    /// The status this connection waits on when nothing else is queued: the common case of a filtered timeline
+    /// (one status at a time in flight) then needs no queue entry, only this reference and <see cref="AwaitingSlot"/>.
+    /// </summary>
+    public PendingStatus? Awaiting { get; set; }
+
+    /// <summary>This connection's slot in <see cref="Awaiting"/>.</summary>
+    public int AwaitingSlot { get; set; }
+
+    /// <summary>Events (and further pending statuses) queued behind <see cref="Awaiting"/> or each other; null until first needed.</summary>
     public DeferredDeliveries? Deferred { get; set; }
 
-    public bool HasDeferred => Deferred is { Count: > 0 };
+    /// <summary>Events of this connection wait on a filter verdict: anything new must queue behind them.</summary>
+    public bool IsBlocked => Awaiting is not null || Deferred is { Count: > 0 };
+
+    /// <summary>Events held for this connection (they count against its outbox bound).</summary>
+    public int Waiting => (Awaiting is null ? 0 : 1) + (Deferred?.Count ?? 0);
 }

@@ -148,9 +148,10 @@ internal sealed class Dispatcher : IFilterReplyInbox
         if (connection.Connection.IsClosing)
         {
             connection.Deferred?.Clear();
+            connection.Awaiting = null;
         }
 
-        if (!connection.HasDeferred)
+        if (!connection.IsBlocked)
         {
             _connections.Remove(connection.Connection);
         }
@@ -219,14 +220,23 @@ internal sealed class Dispatcher : IFilterReplyInbox
 
             // The answer waits on the database: this connection's later events queue behind it (Redis order),
             // while connections with nothing pending keep getting theirs straight away.
-            var deferred = connection.Deferred ??= new DeferredDeliveries();
-            if (!HasRoom(client, deferred))
+            if (!HasRoom(connection))
             {
                 continue;
             }
 
             pending ??= new PendingStatus(streamEvent, facts, this);
-            deferred.Add(new DeferredItem(null, pending, pending.Add(subscription, connection), streamEvent.ReceivedTimestamp));
+            var slot = pending.Add(subscription, connection);
+            if (!connection.IsBlocked)
+            {
+                // The usual case: nothing else waits for this connection, so no queue entry is needed.
+                connection.Awaiting = pending;
+                connection.AwaitingSlot = slot;
+            }
+            else
+            {
+                (connection.Deferred ??= new DeferredDeliveries()).Add(new DeferredItem(null, pending, slot, streamEvent.ReceivedTimestamp));
+            }
         }
 
         if (pending is not null)
@@ -244,10 +254,24 @@ internal sealed class Dispatcher : IFilterReplyInbox
     private void Resolve(PendingStatus pending, FilterVerdict verdict)
     {
         pending.Resolve(verdict);
+        var timestamp = pending.Event.ReceivedTimestamp;
         for (var i = 0; i < pending.RecipientCount; i++)
         {
             var connection = pending.RecipientAt(i);
-            ReleaseDeferred(connection);
+            if (ReferenceEquals(connection.Awaiting, pending))
+            {
+                connection.Awaiting = null;
+                if (!connection.Connection.IsClosing && pending.FrameAt(connection.AwaitingSlot) is { } frame)
+                {
+                    connection.Connection.Send(frame, receivedTimestamp: timestamp);
+                }
+            }
+
+            if (connection.Awaiting is null)
+            {
+                ReleaseDeferred(connection);
+            }
+
             if (connection.Subscriptions <= 0)
             {
                 ForgetIfIdle(connection);
@@ -258,14 +282,13 @@ internal sealed class Dispatcher : IFilterReplyInbox
     /// <summary>Straight to the outbox, unless earlier events of this connection still wait on a filter.</summary>
     private static void SendInOrder(DispatchedConnection connection, in DeferredItem item)
     {
-        var deferred = connection.Deferred;
-        if (deferred is null || deferred.Count == 0)
+        if (!connection.IsBlocked)
         {
             connection.Connection.Send(item.Frame!, receivedTimestamp: item.ReceivedTimestamp);
         }
-        else if (HasRoom(connection.Connection, deferred))
+        else if (HasRoom(connection))
         {
-            deferred.Add(item);
+            (connection.Deferred ??= new DeferredDeliveries()).Add(item);
         }
     }
 
@@ -273,14 +296,15 @@ internal sealed class Dispatcher : IFilterReplyInbox
     /// Events waiting behind a filter count against the outbox bound, so a client that stopped reading is dropped
     /// as slow whether its frames wait here or in its outbox. False (and the connection closed) when full.
     /// </summary>
-    private static bool HasRoom(ClientConnection connection, DeferredDeliveries deferred)
+    private static bool HasRoom(DispatchedConnection connection)
     {
-        if (deferred.Count + connection.Outbox.Frames < connection.Outbox.Capacity)
+        var client = connection.Connection;
+        if (connection.Waiting + client.Outbox.Frames < client.Outbox.Capacity)
         {
             return true;
         }
 
-        connection.Close(DisconnectReason.Slow);
+        client.Close(DisconnectReason.Slow);
         return false;
     }
 
@@ -297,6 +321,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
         if (client.IsClosing)
         {
             deferred.Clear();
+            connection.Awaiting = null;
             return;
         }
 
