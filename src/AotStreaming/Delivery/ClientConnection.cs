@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
-using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Delivery;
 

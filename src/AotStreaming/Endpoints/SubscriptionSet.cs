@@ -1,3 +1,4 @@
+using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Routing;
@@ -5,9 +6,11 @@ using AotStreaming.Routing;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them), and the dispatcher
-/// they all live on (assigned round-robin when the set is made). Owner: the connection's own request loop, so it
-/// needs no lock; changes reach the dispatcher through its inbox.
+/// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them), and the last step
+/// of the subscribe path: the dispatcher's inbox, then the router's <see cref="SubscriptionIndex"/> (which issues
+/// Redis SUBSCRIBE for a channel's first listener). Used only by the connection's own request loop, so it needs
+/// no lock. It also holds the dispatcher all of the connection's subscriptions live on (assigned round-robin when
+/// the set is made); that dispatcher owns the connection's dispatch state (see <c>Dispatch.Dispatcher</c>).
 /// </summary>
 internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIndex index, StreamingMetrics metrics)
 {
@@ -28,7 +31,14 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
             return false;
         }
 
-        await dispatchers.AddAsync(Dispatcher, subscription, index);
+        // The dispatcher first, then the router's view: an event routed to the dispatcher finds the subscription.
+        await dispatchers.AddAsync(Dispatcher, subscription);
+        var dispatcher = Dispatcher;
+        foreach (var channel in subscription.RedisChannels)
+        {
+            index.Acquire(channel, dispatcher, presence: !subscription.IsSystem);
+        }
+
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? 2 : 1);
         return true;
     }
@@ -40,7 +50,14 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
             return false;
         }
 
-        await dispatchers.RemoveAsync(Dispatcher, subscription, index);
+        // The reverse order: no more events are routed to the dispatcher for it, then the dispatcher forgets it.
+        var dispatcher = Dispatcher;
+        foreach (var channel in subscription.RedisChannels)
+        {
+            index.Release(channel, dispatcher, presence: !subscription.IsSystem);
+        }
+
+        await dispatchers.RemoveAsync(Dispatcher, subscription);
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? -2 : -1);
         return true;
     }

@@ -1,9 +1,10 @@
 using System.Text;
-using AotStreaming.Auth;
+using AotStreaming.Protocol;
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Filtering;
+using AotStreaming.Postgres;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AotStreaming.Dispatch;
