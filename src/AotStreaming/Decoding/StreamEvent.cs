@@ -16,6 +16,10 @@ internal sealed class StreamEvent
     private StatusFacts? _facts;
     private Exception? _factsError;
     private string? _searchableText;
+    private byte[]? _personalHead;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_matchBuffer;
 
     public required string Channel { get; init; }
 
@@ -91,7 +95,7 @@ internal sealed class StreamEvent
         var variant = filtered.IsEmpty ? 0 : filtered.SequenceEqual("[]"u8) ? 1 : 2;
         if (variant == 2)
         {
-            return EncodeWebSocket(streamArray, filtered);
+            return PayloadKind == PayloadKind.Json ? EncodePersonalWebSocket(streamArray, filtered) : EncodeWebSocket(streamArray, filtered);
         }
 
         var frames = Volatile.Read(ref _wsFrames);
@@ -118,6 +122,50 @@ internal sealed class StreamEvent
             Volatile.Write(ref _wsFrames, [.. _wsFrames, new FrameCacheEntry(streamArray, variant, frame)]);
             return frame;
         }
+    }
+
+    /// <summary>
+    /// A frame with a personal keyword match (one per matched viewer): the escaped payload up to its
+    /// <c>"filtered":</c> member is built once per event, so each viewer costs one allocation and a copy, not an
+    /// escape of the whole status. Byte for byte what <see cref="EncodeWebSocket"/> writes, since JSON escaping
+    /// works byte by byte and the split falls on ASCII.
+    /// </summary>
+    private byte[] EncodePersonalWebSocket(byte[] streamArray, ReadOnlySpan<byte> filtered)
+    {
+        var head = Volatile.Read(ref _personalHead);
+        if (head is null)
+        {
+            var text = new ArrayBufferWriter<byte>(Payload.Length + 16);
+            WritePayloadText(text, "[]"u8);
+            // The payload text ends with the filtered value "[]" and the closing brace: keep what comes before.
+            var prefix = text.WrittenSpan[..^3];
+            var escaped = new ArrayBufferWriter<byte>(prefix.Length + (prefix.Length / 8) + EventName.Length + 32);
+            JsonText.WriteString(escaped, System.Text.Encoding.UTF8.GetBytes(EventName));
+            escaped.Write(WebSocketFrames.PayloadKey);
+            JsonText.WriteString(escaped, prefix);
+            head = escaped.WrittenSpan[..^1].ToArray();
+            Volatile.Write(ref _personalHead, head);
+        }
+
+        var match = t_matchBuffer ??= new ArrayBufferWriter<byte>(512);
+        match.ResetWrittenCount();
+        JsonText.WriteString(match, filtered);
+        var tail = match.WrittenSpan[1..^1];
+        var length = WebSocketFrames.StreamPrefix.Length + streamArray.Length + WebSocketFrames.EventKey.Length + head.Length + tail.Length + 3;
+        var frame = WebSocketWireFrame.Allocate(length, out var body);
+        var at = 0;
+        WebSocketFrames.StreamPrefix.CopyTo(body);
+        at += WebSocketFrames.StreamPrefix.Length;
+        streamArray.CopyTo(body[at..]);
+        at += streamArray.Length;
+        WebSocketFrames.EventKey.CopyTo(body[at..]);
+        at += WebSocketFrames.EventKey.Length;
+        head.CopyTo(body[at..]);
+        at += head.Length;
+        tail.CopyTo(body[at..]);
+        at += tail.Length;
+        "}\"}"u8.CopyTo(body[at..]);
+        return frame;
     }
 
     private byte[] EncodeSse(ReadOnlySpan<byte> filtered)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using AotStreaming.Diagnostics;
-using AotStreaming.Filtering;
 using AotStreaming.Protocol;
 
 namespace AotStreaming.Delivery;
@@ -13,6 +12,8 @@ namespace AotStreaming.Delivery;
 /// second copy per delivery. The first write that would wait is handed to the writer loop, which owns the socket
 /// until the outbox is empty again; meanwhile frames wait in the outbox, and a full outbox drops the client as slow.
 /// So a slow socket costs only its own writer loop and never holds up a broadcast.
+/// Owner: Delivery owns the socket, the outbox and the writer state here; dispatch and filter state of the
+/// connection lives with its dispatcher (<c>Dispatch.DispatchedConnection</c>), not here.
 /// </summary>
 internal abstract class ClientConnection
 {
@@ -59,18 +60,6 @@ internal abstract class ClientConnection
     public AuthenticatedUser User { get; }
 
     public Outbox Outbox { get; }
-
-    /// <summary>The dispatcher that owns this connection's subscriptions; set once when attached.</summary>
-    public int DispatcherIndex { get; set; }
-
-    /// <summary>Keyword filters, loaded on the first filterable status; reset to null by <c>filters_changed</c>.</summary>
-    public KeywordFilterSet? Filters { get; set; }
-
-    /// <summary>Events waiting behind a status that is still being filtered; owned by the dispatcher's loop.</summary>
-    internal Dispatch.DeferredDeliveries? Deferred { get; set; }
-
-    /// <summary>Bumped by <c>filters_changed</c> so a load that raced with it is not kept.</summary>
-    public int FiltersGeneration;
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 

@@ -1,11 +1,9 @@
-using AotStreaming.Filtering;
-
 namespace AotStreaming.Dispatch;
 
 /// <summary>
-/// A connection's events that wait behind a status still being filtered, kept in Redis order. Owned by the
-/// connection's dispatcher and touched only on its loop, so it needs no lock. Connections with nothing pending
-/// never have one, and their frames go straight to the outbox.
+/// A connection's events that wait behind a status still being filtered, kept in Redis order. Owner: the
+/// connection's dispatcher (through its <see cref="DispatchedConnection"/>), touched only on its loop, so it needs
+/// no lock. Connections with nothing pending never have one, and their frames go straight to the outbox.
 /// </summary>
 internal sealed class DeferredDeliveries
 {
@@ -15,10 +13,12 @@ internal sealed class DeferredDeliveries
 
     public void Add(DeferredItem item) => _items.Enqueue(item);
 
+    public void Clear() => _items.Clear();
+
     /// <summary>The leading items whose content is known, in order; stops at the first unresolved status.</summary>
     public bool TryTakeReady(out DeferredItem item)
     {
-        if (_items.TryPeek(out item) && (item.Batch is null || item.Batch.IsResolved))
+        if (_items.TryPeek(out item) && (item.Pending is null || item.Pending.IsResolved))
         {
             _items.Dequeue();
             return true;
@@ -28,8 +28,8 @@ internal sealed class DeferredDeliveries
     }
 }
 
-/// <summary>Either a ready frame, or slot <see cref="Index"/> of a <see cref="FilterBatch"/>.</summary>
-internal readonly record struct DeferredItem(byte[]? Frame, FilterBatch? Batch, int Index, long ReceivedTimestamp)
+/// <summary>Either a ready frame, or slot <see cref="Index"/> of a <see cref="PendingStatus"/>.</summary>
+internal readonly record struct DeferredItem(byte[]? Frame, PendingStatus? Pending, int Index, long ReceivedTimestamp)
 {
-    public byte[]? Resolve() => Frame ?? Batch!.FrameAt(Index);
+    public byte[]? Resolve() => Frame ?? Pending!.FrameAt(Index);
 }

@@ -8,21 +8,31 @@ using Microsoft.Extensions.Logging;
 namespace AotStreaming.Dispatch;
 
 /// <summary>
-/// Stage 4: one worker owning a slice of the connections and its own channel → subscriptions index. Only its loop
-/// touches that index, so no locks; it never awaits a socket: frames go to outboxes with TryWrite. A status that
-/// needs the database becomes one <see cref="FilterBatch"/> (one batched query for all recipients); until it
-/// comes back through the inbox, later events of its recipients wait in their <see cref="DeferredDeliveries"/>,
-/// so every connection keeps Redis order and connections with nothing pending are never delayed.
+/// Stage 4: one worker owning a slice of the connections, its own channel → subscriptions index and each of its
+/// connections' dispatch state (<see cref="DispatchedConnection"/>). It never awaits a socket: frames go to
+/// outboxes with TryWrite. A status that needs the database becomes one <see cref="PendingStatus"/> (one batched
+/// request for all recipients); until its verdict comes back through the inbox, later events of its recipients wait
+/// in their <see cref="DeferredDeliveries"/>, so every connection keeps Redis order and connections with nothing
+/// pending are never delayed.
+/// <para>
+/// <b>Ownership rule of Dispatch/:</b> every piece of mutable state has one owner. Everything per connection that
+/// dispatching needs (subscriptions, keyword filter cache, deferred events) belongs to the dispatcher the
+/// connection was assigned to and is touched only on its loop (<see cref="Handle"/>). Other threads never write
+/// it: endpoints post subscription changes, the router posts events and the filter stage (<see cref="IStatusFilter"/>,
+/// a pure query + match service) posts its verdicts, all through the same inbox. Delivery owns the socket and the
+/// outbox (<see cref="ClientConnection"/>); the dispatcher only enqueues to it or asks it to close.
+/// </para>
 /// </summary>
-internal sealed class Dispatcher
+internal sealed class Dispatcher : IFilterReplyInbox
 {
     private readonly Channel<DispatcherCommand> _inbox;
-    private readonly Dictionary<string, List<Subscription>> _subscriptions = new(StringComparer.Ordinal);
-    private readonly StatusFilterStage _filters;
+    private readonly Dictionary<string, List<Recipient>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<ClientConnection, DispatchedConnection> _connections = new(ReferenceEqualityComparer.Instance);
+    private readonly IStatusFilter _filters;
     private readonly ILogger _logger;
     private readonly Diagnostics.StreamingMetrics _metrics;
 
-    public Dispatcher(int index, int inboxCapacity, StatusFilterStage filters, Diagnostics.StreamingMetrics metrics, ILogger logger)
+    public Dispatcher(int index, int inboxCapacity, IStatusFilter filters, Diagnostics.StreamingMetrics metrics, ILogger logger)
     {
         _metrics = metrics;
         Index = index;
@@ -35,8 +45,14 @@ internal sealed class Dispatcher
 
     public int QueueDepth => _inbox.Reader.Count;
 
+    /// <summary>Connections with dispatch state here (subscribed, or still draining deferred events); loop only.</summary>
+    internal int ConnectionCount => _connections.Count;
+
     public ValueTask PostAsync(DispatcherCommand command, CancellationToken cancellationToken = default) =>
         _inbox.Writer.WriteAsync(command, cancellationToken);
+
+    public ValueTask PostFilterVerdictAsync(FilterRequest request, FilterVerdict verdict) =>
+        PostAsync(DispatcherCommand.Resolved((PendingStatus)request, verdict));
 
     public void Complete() => _inbox.Writer.TryComplete();
 
@@ -60,7 +76,8 @@ internal sealed class Dispatcher
         }
     }
 
-    private void Handle(in DispatcherCommand command)
+    /// <summary>Applies one inbox command; the dispatcher's loop is its only caller outside unit tests.</summary>
+    internal void Handle(in DispatcherCommand command)
     {
         switch (command.Kind)
         {
@@ -68,38 +85,76 @@ internal sealed class Dispatcher
                 Deliver(command.Event!, command.Deliverable);
                 break;
             case DispatcherCommandKind.Subscribe:
-                foreach (var channel in command.Subscription!.RedisChannels)
-                {
-                    if (!_subscriptions.TryGetValue(channel, out var list))
-                    {
-                        _subscriptions[channel] = list = [];
-                    }
-
-                    list.Add(command.Subscription);
-                }
-
+                Subscribe(command.Subscription!);
                 break;
             case DispatcherCommandKind.FilterResolved:
-                foreach (var subscription in command.Batch!.Recipients)
-                {
-                    ReleaseDeferred(subscription.Connection);
-                }
-
+                Resolve(command.Pending!, command.Verdict!);
                 break;
             case DispatcherCommandKind.Unsubscribe:
-                foreach (var channel in command.Subscription!.RedisChannels)
+                Unsubscribe(command.Subscription!);
+                break;
+        }
+    }
+
+    private void Subscribe(Subscription subscription)
+    {
+        if (!_connections.TryGetValue(subscription.Connection, out var connection))
+        {
+            _connections[subscription.Connection] = connection = new DispatchedConnection(subscription.Connection);
+        }
+
+        connection.Subscriptions++;
+        foreach (var channel in subscription.RedisChannels)
+        {
+            if (!_subscriptions.TryGetValue(channel, out var list))
+            {
+                _subscriptions[channel] = list = [];
+            }
+
+            list.Add(new Recipient(subscription, connection));
+        }
+    }
+
+    private void Unsubscribe(Subscription subscription)
+    {
+        foreach (var channel in subscription.RedisChannels)
+        {
+            if (_subscriptions.TryGetValue(channel, out var list))
+            {
+                var at = list.FindIndex(r => ReferenceEquals(r.Subscription, subscription));
+                if (at >= 0)
                 {
-                    if (_subscriptions.TryGetValue(channel, out var list))
-                    {
-                        list.Remove(command.Subscription);
-                        if (list.Count == 0)
-                        {
-                            _subscriptions.Remove(channel);
-                        }
-                    }
+                    list.RemoveAt(at);
                 }
 
-                break;
+                if (list.Count == 0)
+                {
+                    _subscriptions.Remove(channel);
+                }
+            }
+        }
+
+        if (_connections.TryGetValue(subscription.Connection, out var connection) && --connection.Subscriptions <= 0)
+        {
+            ForgetIfIdle(connection);
+        }
+    }
+
+    /// <summary>
+    /// Drops the state of a connection without subscriptions, unless events deferred before the unsubscribe still
+    /// wait for a verdict (they are released in order, and a quick resubscribe must queue behind them).
+    /// </summary>
+    private void ForgetIfIdle(DispatchedConnection connection)
+    {
+        if (connection.Connection.IsClosing)
+        {
+            connection.Deferred?.Clear();
+            connection.Awaiting = null;
+        }
+
+        if (!connection.IsBlocked)
+        {
+            _connections.Remove(connection.Connection);
         }
     }
 
@@ -110,13 +165,13 @@ internal sealed class Dispatcher
             return;
         }
 
-        FilterBatch? batch = null;
+        PendingStatus? pending = null;
         StatusFacts? facts = null;
         for (var i = 0; i < list.Count; i++)
         {
-            var subscription = list[i];
-            var connection = subscription.Connection;
-            if (connection.IsClosing)
+            var (subscription, connection) = list[i];
+            var client = connection.Connection;
+            if (client.IsClosing)
             {
                 continue;
             }
@@ -158,7 +213,7 @@ internal sealed class Dispatcher
                 continue;
             }
 
-            var languages = connection.User.ChosenLanguages;
+            var languages = client.User.ChosenLanguages;
             if (languages is not null && (facts.Language is null || Array.IndexOf(languages, facts.Language) < 0))
             {
                 continue;
@@ -166,19 +221,28 @@ internal sealed class Dispatcher
 
             // The answer waits on the database: this connection's later events queue behind it (Redis order),
             // while connections with nothing pending keep getting theirs straight away.
-            var deferred = connection.Deferred ??= new DeferredDeliveries();
-            if (!HasRoom(connection, deferred))
+            if (!HasRoom(connection))
             {
                 continue;
             }
 
-            batch ??= new FilterBatch(streamEvent, facts, this);
-            deferred.Add(new DeferredItem(null, batch, batch.Add(subscription), streamEvent.ReceivedTimestamp));
+            pending ??= new PendingStatus(streamEvent, facts, this);
+            var slot = pending.Add(subscription, connection);
+            if (!connection.IsBlocked)
+            {
+                // The usual case: nothing else waits for this connection, so no queue entry is needed.
+                connection.Awaiting = pending;
+                connection.AwaitingSlot = slot;
+            }
+            else
+            {
+                (connection.Deferred ??= new DeferredDeliveries()).Add(new DeferredItem(null, pending, slot, streamEvent.ReceivedTimestamp));
+            }
         }
 
-        if (batch is not null)
+        if (pending is not null)
         {
-            _filters.Start(batch);
+            _filters.Start(pending);
         }
 
         if (deliverable && streamEvent.ReceivedTimestamp != 0)
@@ -187,17 +251,45 @@ internal sealed class Dispatcher
         }
     }
 
-    /// <summary>Straight to the outbox, unless earlier events of this connection still wait on a filter.</summary>
-    private static void SendInOrder(ClientConnection connection, in DeferredItem item)
+    /// <summary>A verdict came back: applies it, then releases every recipient's now-ready events in order.</summary>
+    private void Resolve(PendingStatus pending, FilterVerdict verdict)
     {
-        var deferred = connection.Deferred;
-        if (deferred is null || deferred.Count == 0)
+        pending.Resolve(verdict);
+        var timestamp = pending.Event.ReceivedTimestamp;
+        for (var i = 0; i < pending.RecipientCount; i++)
         {
-            connection.Send(item.Frame!, receivedTimestamp: item.ReceivedTimestamp);
+            var connection = pending.RecipientAt(i);
+            if (ReferenceEquals(connection.Awaiting, pending))
+            {
+                connection.Awaiting = null;
+                if (!connection.Connection.IsClosing && pending.FrameAt(connection.AwaitingSlot) is { } frame)
+                {
+                    connection.Connection.Send(frame, receivedTimestamp: timestamp);
+                }
+            }
+
+            if (connection.Awaiting is null)
+            {
+                ReleaseDeferred(connection);
+            }
+
+            if (connection.Subscriptions <= 0)
+            {
+                ForgetIfIdle(connection);
+            }
         }
-        else if (HasRoom(connection, deferred))
+    }
+
+    /// <summary>Straight to the outbox, unless earlier events of this connection still wait on a filter.</summary>
+    private static void SendInOrder(DispatchedConnection connection, in DeferredItem item)
+    {
+        if (!connection.IsBlocked)
         {
-            deferred.Add(item);
+            connection.Connection.Send(item.Frame!, receivedTimestamp: item.ReceivedTimestamp);
+        }
+        else if (HasRoom(connection))
+        {
+            (connection.Deferred ??= new DeferredDeliveries()).Add(item);
         }
     }
 
@@ -205,19 +297,20 @@ internal sealed class Dispatcher
     /// Events waiting behind a filter count against the outbox bound, so a client that stopped reading is dropped
     /// as slow whether its frames wait here or in its outbox. False (and the connection closed) when full.
     /// </summary>
-    private static bool HasRoom(ClientConnection connection, DeferredDeliveries deferred)
+    private static bool HasRoom(DispatchedConnection connection)
     {
-        if (deferred.Count + connection.Outbox.Frames < connection.Outbox.Capacity)
+        var client = connection.Connection;
+        if (connection.Waiting + client.Outbox.Frames < client.Outbox.Capacity)
         {
             return true;
         }
 
-        connection.Close(DisconnectReason.Slow);
+        client.Close(DisconnectReason.Slow);
         return false;
     }
 
-    /// <summary>After a batch resolved: moves every now-ready event of the connection to its outbox, in order.</summary>
-    private static void ReleaseDeferred(ClientConnection connection)
+    /// <summary>Moves every now-ready event of the connection to its outbox, in order.</summary>
+    private static void ReleaseDeferred(DispatchedConnection connection)
     {
         var deferred = connection.Deferred;
         if (deferred is null)
@@ -225,26 +318,37 @@ internal sealed class Dispatcher
             return;
         }
 
-        while (!connection.IsClosing && deferred.TryTakeReady(out var item))
+        var client = connection.Connection;
+        if (client.IsClosing)
+        {
+            deferred.Clear();
+            connection.Awaiting = null;
+            return;
+        }
+
+        while (!client.IsClosing && deferred.TryTakeReady(out var item))
         {
             if (item.Resolve() is { } frame)
             {
-                connection.Send(frame, receivedTimestamp: item.ReceivedTimestamp);
+                client.Send(frame, receivedTimestamp: item.ReceivedTimestamp);
             }
         }
     }
 
-    private void HandleSystemEvent(StreamEvent streamEvent, ClientConnection connection)
+    private static void HandleSystemEvent(StreamEvent streamEvent, DispatchedConnection connection)
     {
         switch (streamEvent.EventName)
         {
             case "kill":
-                connection.Close(DisconnectReason.Kill);
+                connection.Connection.Close(DisconnectReason.Kill);
                 break;
             case "filters_changed":
-                Interlocked.Increment(ref connection.FiltersGeneration);
+                connection.FiltersGeneration++;
                 connection.Filters = null;
                 break;
         }
     }
+
+    /// <summary>One subscription on a channel, with its connection's dispatch state (no lookup per delivery).</summary>
+    private readonly record struct Recipient(Subscription Subscription, DispatchedConnection Connection);
 }

@@ -1,5 +1,6 @@
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
+using AotStreaming.Filtering;
 
 namespace AotStreaming.Dispatch;
 
@@ -11,10 +12,20 @@ internal enum DispatcherCommandKind
     FilterResolved,
 }
 
-/// <summary>What a dispatcher's inbox carries; subscription changes travel with events so its state stays single-threaded.</summary>
-internal readonly record struct DispatcherCommand(DispatcherCommandKind Kind, StreamEvent? Event, bool Deliverable, Subscription? Subscription, Filtering.FilterBatch? Batch = null)
+/// <summary>
+/// What a dispatcher's inbox carries; subscription changes and filter verdicts travel with events so its state
+/// stays single-threaded.
+/// </summary>
+internal readonly record struct DispatcherCommand(
+    DispatcherCommandKind Kind,
+    StreamEvent? Event,
+    bool Deliverable,
+    Subscription? Subscription,
+    PendingStatus? Pending = null,
+    FilterVerdict? Verdict = null)
 {
-    public static DispatcherCommand Resolved(Filtering.FilterBatch batch) => new(DispatcherCommandKind.FilterResolved, null, false, null, batch);
+    public static DispatcherCommand Resolved(PendingStatus pending, FilterVerdict verdict) =>
+        new(DispatcherCommandKind.FilterResolved, null, false, null, pending, verdict);
 
     public static DispatcherCommand Deliver(StreamEvent streamEvent, bool deliverable) => new(DispatcherCommandKind.Deliver, streamEvent, deliverable, null);
 

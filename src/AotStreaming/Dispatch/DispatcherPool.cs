@@ -15,7 +15,7 @@ internal sealed class DispatcherPool : IDispatcherInboxes
     private readonly Task[] _loops;
     private int _next = -1;
 
-    public DispatcherPool(IOptions<DispatchOptions> options, StatusFilterStage filters, Diagnostics.StreamingMetrics metrics, ILogger<Dispatcher> logger)
+    public DispatcherPool(IOptions<DispatchOptions> options, IStatusFilter filters, Diagnostics.StreamingMetrics metrics, ILogger<Dispatcher> logger)
     {
         var count = options.Value.EffectiveDispatcherCount;
         _dispatchers = new Dispatcher[count];
@@ -37,12 +37,12 @@ internal sealed class DispatcherPool : IDispatcherInboxes
     /// Hands a new subscription to its connection's dispatcher. The caller (the subscribe path) makes it visible to
     /// the router only after this, so the dispatcher knows the subscription before any event for it arrives.
     /// </summary>
-    public ValueTask AddAsync(Subscription subscription) =>
-        _dispatchers[subscription.Connection.DispatcherIndex].PostAsync(DispatcherCommand.Add(subscription));
+    public ValueTask AddAsync(int dispatcher, Subscription subscription) =>
+        _dispatchers[dispatcher].PostAsync(DispatcherCommand.Add(subscription));
 
     /// <summary>Takes a subscription off its dispatcher; the caller has already hidden it from the router.</summary>
-    public ValueTask RemoveAsync(Subscription subscription) =>
-        _dispatchers[subscription.Connection.DispatcherIndex].PostAsync(DispatcherCommand.Remove(subscription));
+    public ValueTask RemoveAsync(int dispatcher, Subscription subscription) =>
+        _dispatchers[dispatcher].PostAsync(DispatcherCommand.Remove(subscription));
 
     public int TotalQueueDepth()
     {

@@ -95,7 +95,6 @@ internal sealed class ServerSentEventsEndpoint(
         response.BodyWriter.Write(SseFrames.Preface);
         await response.BodyWriter.FlushAsync(context.RequestAborted);
 
-        connection.DispatcherIndex = dispatchers.Assign();
         var subscriptions = new SubscriptionSet(dispatchers, index, metrics);
         tracker.Opened(connection, subscription.ChannelName);
         using var aborted = context.RequestAborted.Register(static state => ((ClientConnection)state!).Abort(), connection);

@@ -9,11 +9,15 @@ namespace AotStreaming.Endpoints;
 /// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them), and the last step
 /// of the subscribe path: the dispatcher's inbox, then the router's <see cref="SubscriptionIndex"/> (which issues
 /// Redis SUBSCRIBE for a channel's first listener). Used only by the connection's own request loop, so it needs
-/// no lock.
+/// no lock. It also holds the dispatcher all of the connection's subscriptions live on (assigned round-robin when
+/// the set is made); that dispatcher owns the connection's dispatch state (see <c>Dispatch.Dispatcher</c>).
 /// </summary>
 internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIndex index, StreamingMetrics metrics)
 {
     private readonly Dictionary<string, Subscription> _byKey = new(StringComparer.Ordinal);
+
+    /// <summary>The dispatcher that owns this connection's dispatch state; fixed for the connection's life.</summary>
+    public int Dispatcher { get; } = dispatchers.Assign();
 
     public int Count => _byKey.Count;
 
@@ -28,8 +32,8 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
         }
 
         // The dispatcher first, then the router's view: an event routed to the dispatcher finds the subscription.
-        await dispatchers.AddAsync(subscription);
-        var dispatcher = subscription.Connection.DispatcherIndex;
+        await dispatchers.AddAsync(Dispatcher, subscription);
+        var dispatcher = Dispatcher;
         foreach (var channel in subscription.RedisChannels)
         {
             index.Acquire(channel, dispatcher, presence: !subscription.IsSystem);
@@ -47,13 +51,13 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
         }
 
         // The reverse order: no more events are routed to the dispatcher for it, then the dispatcher forgets it.
-        var dispatcher = subscription.Connection.DispatcherIndex;
+        var dispatcher = Dispatcher;
         foreach (var channel in subscription.RedisChannels)
         {
             index.Release(channel, dispatcher, presence: !subscription.IsSystem);
         }
 
-        await dispatchers.RemoveAsync(subscription);
+        await dispatchers.RemoveAsync(Dispatcher, subscription);
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? -2 : -1);
         return true;
     }

@@ -83,7 +83,7 @@ internal sealed class WebSocketEndpoint(
             // Always ours: StreamingApp installs the feature for every upgradable request.
             var stream = (context.Features.Get<IHttpUpgradeFeature>() as WebSocketUpgradeFeature)?.Stream
                 ?? throw new InvalidOperationException("the upgraded stream was not created by WebSocketUpgradeFeature");
-            var connection = new WebSocketClient(socket, stream, user, delivery, metrics) { DispatcherIndex = dispatchers.Assign() };
+            var connection = new WebSocketClient(socket, stream, user, delivery, metrics);
             var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(delivery.CloseGraceSeconds), logger);
             tracker.Opened(connection, context.Request.Query["stream"].ToString());
             try

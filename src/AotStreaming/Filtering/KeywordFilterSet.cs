@@ -56,14 +56,22 @@ internal sealed class KeywordFilterSet
     /// The <c>filtered</c> array for a status whose searchable text is <paramref name="searchableText"/>, as UTF-8
     /// JSON, or null when no filter matches (the caller then writes <c>[]</c>).
     /// </summary>
-    public byte[]? MatchToJson(string searchableText, DateTime utcNow)
+    public byte[]? MatchToJson(string searchableText, DateTime utcNow) =>
+        _filters.Length == 0 || searchableText.Length == 0
+            ? null
+            : MatchToJson(searchableText, RegexIgnoreCase.Canonicalize(searchableText), utcNow);
+
+    /// <summary>
+    /// As <see cref="MatchToJson(string, DateTime)"/>, with the text's canonical form computed once by the caller:
+    /// the filter stage canonicalizes each status once, not once per viewer.
+    /// </summary>
+    public byte[]? MatchToJson(string searchableText, string canonical, DateTime utcNow)
     {
         if (_filters.Length == 0 || searchableText.Length == 0)
         {
             return null;
         }
 
-        var canonical = RegexIgnoreCase.Canonicalize(searchableText);
         ArrayBufferWriter<byte>? buffer = null;
         Utf8JsonWriter? writer = null;
         foreach (var filter in _filters)

@@ -1,7 +1,4 @@
-using AotStreaming.Decoding;
-using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
-using AotStreaming.Dispatch;
 using AotStreaming.Postgres;
 using Microsoft.Extensions.Logging;
 
@@ -9,107 +6,96 @@ namespace AotStreaming.Filtering;
 
 /// <summary>
 /// The database half of public/hashtag filtering (reference §6.3 steps 5–9), once per status per dispatcher:
-/// one query answers blocks, mutes and domain blocks for every recipient, and one more loads keyword filters for
-/// recipients whose cache is empty. Recipients without keyword matches share one cached frame (<c>filtered: []</c>).
-/// If the database fails, the status is dropped for these recipients (fail closed) with a rate-limited warning.
+/// one query answers blocks, mutes and domain blocks for every viewer, and one more loads keyword filters for
+/// viewers whose dispatcher has none cached. The status text is made searchable and canonical once, then matched
+/// against each viewer's filters. If the database fails, the verdict is <see cref="FilterVerdict.FailedClosed"/>
+/// with a rate-limited warning. Owner of nothing per connection: it answers the request and forgets it.
 /// </summary>
-internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMetrics metrics, TimeProvider time, ILogger<StatusFilterStage> logger)
+internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMetrics metrics, TimeProvider time, ILogger<StatusFilterStage> logger) : IStatusFilter
 {
     private long _lastFailureLog = long.MinValue;
 
-    /// <summary>Runs the batch's queries off the dispatcher loop, then hands the batch back to its dispatcher.</summary>
-    public void Start(FilterBatch batch) => _ = RunAsync(batch);
+    /// <summary>Runs the request's queries off the dispatcher loop, then posts the verdict to the request's inbox.</summary>
+    public void Start(FilterRequest request) => _ = RunAsync(request);
 
-    private async Task RunAsync(FilterBatch batch)
+    private async Task RunAsync(FilterRequest request)
     {
-        var recipients = batch.Recipients;
-        var frames = new byte[]?[recipients.Count];
+        FilterVerdict verdict;
         try
         {
-            var facts = batch.Facts;
-            var streamEvent = batch.Event;
-            var viewers = new HashSet<long>();
-            HashSet<long>? needFilters = null;
-            foreach (var subscription in recipients)
-            {
-                var connection = subscription.Connection;
-                viewers.Add(connection.User.AccountId);
-                if (!facts.HasFiltered && connection.Filters is null)
-                {
-                    (needFilters ??= []).Add(connection.User.AccountId);
-                }
-            }
-
-            var excluded = await database.ExcludedViewersAsync([.. viewers], facts.TargetAccountIds, facts.AccountId, facts.AccountDomain, CancellationToken.None);
-            if (needFilters is not null)
-            {
-                await LoadKeywordFiltersAsync(recipients, needFilters);
-            }
-
-            var now = time.GetUtcNow().UtcDateTime;
-            for (var i = 0; i < recipients.Count; i++)
-            {
-                var subscription = recipients[i];
-                var connection = subscription.Connection;
-                if (excluded.Contains(connection.User.AccountId))
-                {
-                    continue;
-                }
-
-                if (facts.HasFiltered)
-                {
-                    // Already personalised upstream of us: forwarded unchanged (§6.3 step 7).
-                    frames[i] = Frames.For(streamEvent, subscription, default);
-                    continue;
-                }
-
-                var filters = connection.Filters ?? KeywordFilterSet.Empty;
-                var matches = filters.IsEmpty ? null : filters.MatchToJson(streamEvent.GetSearchableText(SearchableTextOf), now);
-                frames[i] = Frames.For(streamEvent, subscription, matches ?? "[]"u8);
-            }
+            verdict = await JudgeAsync(request);
         }
         catch (Exception ex)
         {
-            // Fail closed: nobody of this batch gets the status.
-            Array.Clear(frames);
+            verdict = FilterVerdict.FailedClosed;
             metrics.FilterQueryFailures.Increment();
             var now = Environment.TickCount64;
             if (now - Interlocked.Read(ref _lastFailureLog) > 10_000)
             {
                 Interlocked.Exchange(ref _lastFailureLog, now);
-                logger.FilterFailedClosed(recipients.Count, ex.Message, metrics.FilterQueryFailures.Value);
+                logger.FilterFailedClosed(request.Viewers.Count, ex.Message, metrics.FilterQueryFailures.Value);
             }
         }
 
-        batch.Resolve(frames);
-        await batch.Owner.PostAsync(DispatcherCommand.Resolved(batch));
+        await request.ReplyTo.PostFilterVerdictAsync(request, verdict);
     }
 
-    private async Task LoadKeywordFiltersAsync(IReadOnlyList<Subscription> recipients, HashSet<long> accounts)
+    private async Task<FilterVerdict> JudgeAsync(FilterRequest request)
     {
-        var generations = new Dictionary<long, int>();
-        foreach (var subscription in recipients)
+        var facts = request.Facts;
+        var viewers = request.Viewers;
+        var excluded = await database.ExcludedViewersAsync([.. viewers.Keys], facts.TargetAccountIds, facts.AccountId, facts.AccountDomain, CancellationToken.None);
+        if (facts.HasFiltered)
         {
-            var connection = subscription.Connection;
-            generations[connection.Id] = Volatile.Read(ref connection.FiltersGeneration);
+            // Already personalised upstream of us: forwarded unchanged (§6.3 step 7), so keyword filters do not matter.
+            return new FilterVerdict(excluded, null, null);
         }
 
-        var rows = await database.KeywordFiltersAsync([.. accounts], CancellationToken.None);
-        foreach (var subscription in recipients)
+        List<long>? toLoad = null;
+        foreach (var (viewer, cached) in viewers)
         {
-            var connection = subscription.Connection;
-            if (connection.Filters is not null || !accounts.Contains(connection.User.AccountId))
+            if (cached is null)
+            {
+                (toLoad ??= []).Add(viewer);
+            }
+        }
+
+        Dictionary<long, KeywordFilterSet>? loaded = null;
+        if (toLoad is not null)
+        {
+            var rows = await database.KeywordFiltersAsync([.. toLoad], CancellationToken.None);
+            loaded = new Dictionary<long, KeywordFilterSet>(toLoad.Count);
+            foreach (var viewer in toLoad)
+            {
+                loaded[viewer] = rows.TryGetValue(viewer, out var own) ? KeywordFilterSet.Build(own) : KeywordFilterSet.Empty;
+            }
+        }
+
+        Dictionary<long, byte[]>? matches = null;
+        string? text = null;
+        string? canonical = null;
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var (viewer, cached) in viewers)
+        {
+            var filters = cached ?? loaded![viewer];
+            if (filters.IsEmpty || excluded.Contains(viewer))
             {
                 continue;
             }
 
-            var set = rows.TryGetValue(connection.User.AccountId, out var own) ? KeywordFilterSet.Build(own) : KeywordFilterSet.Empty;
-            // A filters_changed that arrived while we queried wins: the cache stays empty and the next status reloads.
-            if (Volatile.Read(ref connection.FiltersGeneration) == generations[connection.Id])
+            if (text is null)
             {
-                connection.Filters = set;
+                text = request.Event.GetSearchableText(SearchableTextOf);
+                canonical = RegexIgnoreCase.Canonicalize(text);
+            }
+
+            if (text.Length > 0 && filters.MatchToJson(text, canonical!, now) is { } json)
+            {
+                (matches ??= [])[viewer] = json;
             }
         }
+
+        return new FilterVerdict(excluded, matches, loaded);
     }
 
     private static string SearchableTextOf(ReadOnlyMemory<byte> payload) => SearchableText.Extract(payload.Span);

@@ -53,7 +53,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => new SubscriptionIndex(
             sp.GetRequiredService<RedisEventSource>(),
             options.Dispatch.EffectiveDispatcherCount));
-        services.AddSingleton<StatusFilterStage>();
+        services.AddSingleton<IStatusFilter, StatusFilterStage>();
         services.AddSingleton<DispatcherPool>();
         services.AddSingleton<IDispatcherInboxes>(sp => sp.GetRequiredService<DispatcherPool>());
         services.AddSingleton<Router>();

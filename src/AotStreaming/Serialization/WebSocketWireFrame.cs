@@ -44,6 +44,16 @@ internal static class WebSocketWireFrame
         return frame;
     }
 
+    /// <summary>A text frame of <paramref name="payloadLength"/> bytes, header written; the caller fills <paramref name="payload"/>.</summary>
+    public static byte[] Allocate(int payloadLength, out Span<byte> payload)
+    {
+        var header = HeaderLength(payloadLength);
+        var frame = new byte[header + payloadLength];
+        WriteHeader(frame, payloadLength);
+        payload = frame.AsSpan(header);
+        return frame;
+    }
+
     /// <summary>The payload of a frame made by <see cref="Text"/> (tests and diagnostics).</summary>
     public static ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> frame) => frame[1] switch
     {

@@ -10,24 +10,10 @@ public sealed class FolderGraphTests
     /// <summary>Folders every stage may use; they use no stage folder themselves.</summary>
     private static readonly string[] s_sharedFolders = ["Configuration", "Diagnostics", "Protocol", "Serialization"];
 
-    /// <summary>
-    /// References that still close cycles and are being removed by the ownership rework (issue #12: per-connection
-    /// dispatch and filter state moves into the dispatcher, the filter stage answers through the dispatcher's
-    /// inbox). They are left out of the cycle check; once one is gone, <see cref="PendingReferences_StillExist"/>
-    /// fails so this list is emptied and the check covers every file again.
-    /// </summary>
-    private static readonly (string File, string Folder)[] s_pendingOwnershipRework =
-    [
-        ("Delivery/ClientConnection.cs", "Dispatch"),
-        ("Delivery/ClientConnection.cs", "Filtering"),
-        ("Filtering/FilterBatch.cs", "Dispatch"),
-        ("Filtering/StatusFilterStage.cs", "Dispatch"),
-    ];
-
     [Fact]
     public void SourceFolders_HaveNoCycle()
     {
-        var graph = new FolderGraph(SourceReferences().Where(r => !IsPending(r)));
+        var graph = new FolderGraph(SourceReferences());
 
         var cycles = graph.FindCycles();
 
@@ -54,16 +40,6 @@ public sealed class FolderGraphTests
     }
 
     [Fact]
-    public void PendingReferences_StillExist()
-    {
-        var references = SourceReferences().Select(r => (r.File, r.ToFolder)).ToHashSet();
-
-        var gone = s_pendingOwnershipRework.Where(p => !references.Contains(p)).ToList();
-
-        Assert.True(gone.Count == 0, "No longer referenced; remove from s_pendingOwnershipRework: " + string.Join(", ", gone));
-    }
-
-    [Fact]
     public void Scanner_FindsTheKnownFolders()
     {
         var folders = SourceFolders();
@@ -72,9 +48,6 @@ public sealed class FolderGraphTests
         Assert.Superset(new HashSet<string> { "Ingress", "Decoding", "Routing", "Dispatch", "Delivery", "Endpoints", "Protocol" }, folders.ToHashSet());
         Assert.Contains(SourceReferences(), r => r is { FromFolder: "Routing", ToFolder: "Dispatch" });
     }
-
-    private static bool IsPending(FolderReference reference) =>
-        s_pendingOwnershipRework.Contains((reference.File, reference.ToFolder));
 
     private static string SourceRoot()
     {

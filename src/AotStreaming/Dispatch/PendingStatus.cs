@@ -1,0 +1,68 @@
+using AotStreaming.Decoding;
+using AotStreaming.Delivery;
+using AotStreaming.Filtering;
+
+namespace AotStreaming.Dispatch;
+
+/// <summary>
+/// One status on one dispatcher, waiting for its <see cref="FilterVerdict"/>: its recipients in slot order (with
+/// the filters generation each had when the request started) and, once resolved, the frame each gets (null where the
+/// status is filtered out). Owner: the dispatcher that created it; the filter stage sees only the
+/// <see cref="FilterRequest"/> part, and the verdict is applied on the dispatcher's loop.
+/// </summary>
+internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo)
+    : FilterRequest(streamEvent, facts, replyTo)
+{
+    private readonly List<Recipient> _recipients = [];
+    private byte[]?[]? _frames;
+
+    public bool IsResolved => _frames is not null;
+
+    public int RecipientCount => _recipients.Count;
+
+    public DispatchedConnection RecipientAt(int index) => _recipients[index].Connection;
+
+    /// <summary>Adds a recipient before the request starts; returns its slot.</summary>
+    public int Add(Subscription subscription, DispatchedConnection connection)
+    {
+        AddViewer(connection.Connection.User.AccountId, connection.Filters);
+        _recipients.Add(new Recipient(subscription, connection, connection.FiltersGeneration));
+        return _recipients.Count - 1;
+    }
+
+    public byte[]? FrameAt(int index) => _frames![index];
+
+    /// <summary>
+    /// Applies the verdict in one pass: caches loaded keyword filters where no <c>filters_changed</c> came in
+    /// between, and picks each recipient's frame (the shared one unless its viewer is excluded or matched).
+    /// </summary>
+    public void Resolve(FilterVerdict verdict)
+    {
+        var frames = new byte[]?[_recipients.Count];
+        if (!verdict.Failed)
+        {
+            for (var i = 0; i < frames.Length; i++)
+            {
+                var (subscription, connection, generation) = _recipients[i];
+                var viewer = connection.Connection.User.AccountId;
+                if (connection.Filters is null && connection.FiltersGeneration == generation && verdict.TryGetLoaded(viewer, out var loaded))
+                {
+                    connection.Filters = loaded;
+                }
+
+                if (verdict.IsExcluded(viewer))
+                {
+                    continue;
+                }
+
+                frames[i] = Facts.HasFiltered
+                    ? Frames.For(Event, subscription, default)
+                    : Frames.For(Event, subscription, verdict.MatchFor(viewer) ?? "[]"u8);
+            }
+        }
+
+        _frames = frames;
+    }
+
+    private readonly record struct Recipient(Subscription Subscription, DispatchedConnection Connection, int FiltersGeneration);
+}
