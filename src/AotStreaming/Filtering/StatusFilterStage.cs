@@ -15,7 +15,7 @@ namespace AotStreaming.Filtering;
 /// </summary>
 internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMetrics metrics, TimeProvider time, ILogger<StatusFilterStage> logger)
 {
-    private long _lastFailureLog = long.MinValue;
+    private readonly Throttle _failureLog = new(TimeSpan.FromSeconds(10));
 
     /// <summary>Runs the batch's queries off the dispatcher loop, then hands the batch back to its dispatcher.</summary>
     public void Start(FilterBatch batch) => _ = RunAsync(batch);
@@ -73,10 +73,8 @@ internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMet
             // Fail closed: nobody of this batch gets the status.
             Array.Clear(frames);
             metrics.FilterQueryFailures.Increment();
-            var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _lastFailureLog) > 10_000)
+            if (_failureLog.TryPass())
             {
-                Interlocked.Exchange(ref _lastFailureLog, now);
                 logger.FilterFailedClosed(recipients.Count, ex.Message, metrics.FilterQueryFailures.Value);
             }
         }
