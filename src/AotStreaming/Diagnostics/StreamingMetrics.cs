@@ -39,8 +39,6 @@ internal sealed class StreamingMetrics
 
     public Counter FilterQueryFailures { get; } = new();
 
-    public Counter AuthQueries { get; } = new();
-
     public long RedisSubscriptions
     {
         get => Interlocked.Read(ref _redisSubscriptions);

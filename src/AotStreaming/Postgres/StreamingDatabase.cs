@@ -51,7 +51,6 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
     /// <summary>Null when no usable row (unknown, revoked, disabled, suspended). Throws on database errors.</summary>
     public async Task<AuthenticatedUser?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
-        metrics.AuthQueries.Increment();
         using var slot = await _connectQueries.EnterAsync(cancellationToken);
         using var timing = TimeQuery();
         await using var command = dataSource.CreateCommand(TokenSql);
