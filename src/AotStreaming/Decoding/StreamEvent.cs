@@ -137,7 +137,7 @@ internal sealed class StreamEvent
         buffer.Write(WebSocketFrames.StreamPrefix);
         buffer.Write(streamArray);
         buffer.Write(WebSocketFrames.EventKey);
-        JsonText.WriteString(buffer, System.Text.Encoding.UTF8.GetBytes(EventName));
+        JsonStringLiteral.Write(buffer, System.Text.Encoding.UTF8.GetBytes(EventName));
         buffer.Write(WebSocketFrames.PayloadKey);
         if (PayloadKind == PayloadKind.Bare)
         {
@@ -145,13 +145,13 @@ internal sealed class StreamEvent
         }
         else if (filtered.IsEmpty)
         {
-            JsonText.WriteString(buffer, Payload.Span);
+            JsonStringLiteral.Write(buffer, Payload.Span);
         }
         else
         {
             var text = new ArrayBufferWriter<byte>(Payload.Length + filtered.Length + 16);
             WritePayloadText(text, filtered);
-            JsonText.WriteString(buffer, text.WrittenSpan);
+            JsonStringLiteral.Write(buffer, text.WrittenSpan);
         }
 
         buffer.Write("}"u8);
