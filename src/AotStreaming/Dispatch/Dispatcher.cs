@@ -26,7 +26,7 @@ internal sealed class Dispatcher
     {
         _metrics = metrics;
         Index = index;
-        _inbox = PipelineChannels.CreateDispatcherInbox(inboxCapacity);
+        _inbox = PipelineChannels.CreateDispatcherInbox<DispatcherCommand>(inboxCapacity);
         _filters = filters;
         _logger = logger;
     }
