@@ -140,16 +140,16 @@ internal sealed class StreamEvent
             // The payload text ends with the filtered value "[]" and the closing brace: keep what comes before.
             var prefix = text.WrittenSpan[..^3];
             var escaped = new ArrayBufferWriter<byte>(prefix.Length + (prefix.Length / 8) + EventName.Length + 32);
-            JsonText.WriteString(escaped, System.Text.Encoding.UTF8.GetBytes(EventName));
+            JsonStringLiteral.Write(escaped, System.Text.Encoding.UTF8.GetBytes(EventName));
             escaped.Write(WebSocketFrames.PayloadKey);
-            JsonText.WriteString(escaped, prefix);
+            JsonStringLiteral.Write(escaped, prefix);
             head = escaped.WrittenSpan[..^1].ToArray();
             Volatile.Write(ref _personalHead, head);
         }
 
         var match = t_matchBuffer ??= new ArrayBufferWriter<byte>(512);
         match.ResetWrittenCount();
-        JsonText.WriteString(match, filtered);
+        JsonStringLiteral.Write(match, filtered);
         var tail = match.WrittenSpan[1..^1];
         var length = WebSocketFrames.StreamPrefix.Length + streamArray.Length + WebSocketFrames.EventKey.Length + head.Length + tail.Length + 3;
         var frame = WebSocketWireFrame.Allocate(length, out var body);
@@ -185,7 +185,7 @@ internal sealed class StreamEvent
         buffer.Write(WebSocketFrames.StreamPrefix);
         buffer.Write(streamArray);
         buffer.Write(WebSocketFrames.EventKey);
-        JsonText.WriteString(buffer, System.Text.Encoding.UTF8.GetBytes(EventName));
+        JsonStringLiteral.Write(buffer, System.Text.Encoding.UTF8.GetBytes(EventName));
         buffer.Write(WebSocketFrames.PayloadKey);
         if (PayloadKind == PayloadKind.Bare)
         {
@@ -193,13 +193,13 @@ internal sealed class StreamEvent
         }
         else if (filtered.IsEmpty)
         {
-            JsonText.WriteString(buffer, Payload.Span);
+            JsonStringLiteral.Write(buffer, Payload.Span);
         }
         else
         {
             var text = new ArrayBufferWriter<byte>(Payload.Length + filtered.Length + 16);
             WritePayloadText(text, filtered);
-            JsonText.WriteString(buffer, text.WrittenSpan);
+            JsonStringLiteral.Write(buffer, text.WrittenSpan);
         }
 
         buffer.Write("}"u8);

@@ -23,6 +23,13 @@ internal static class PrometheusText
         _ => "other",
     };
 
+    /// <summary>A series of one sample without labels: its header and its line, the name written once.</summary>
+    public static void Unlabelled(StringBuilder b, string name, string type, string help, double value)
+    {
+        Header(b, name, type, help);
+        Line(b, name, null, value);
+    }
+
     public static void Header(StringBuilder b, string name, string type, string help) =>
         b.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
          .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');

@@ -94,7 +94,4 @@ internal sealed class StreamingMetrics
     public Histogram RedisToSocketWrite { get; } = new(s_latencyBuckets);
 
     public Histogram QueryDuration { get; } = new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-
-    public void ObserveQuery(long startedTimestamp) =>
-        QueryDuration.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
 }

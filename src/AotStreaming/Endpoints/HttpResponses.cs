@@ -12,7 +12,7 @@ internal static class HttpResponses
         context.Response.StatusCode = status;
         // Exactly "application/json", no charset; no Content-Length, so the body is chunked as upstream's.
         context.Response.Headers.ContentType = "application/json";
-        var body = Encoding.UTF8.GetString(JsonText.EncodeString(message));
+        var body = Encoding.UTF8.GetString(JsonStringLiteral.Encode(message));
         return context.Response.WriteAsync($"{{\"error\":{body}}}");
     }
 

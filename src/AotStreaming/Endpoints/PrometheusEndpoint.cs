@@ -55,10 +55,8 @@ internal sealed class PrometheusEndpoint(
             }
         }
 
-        Header(b, "redis_subscriptions", "gauge", "The number of Redis channels the streaming server is subscribed to");
-        Line(b, "redis_subscriptions", null, metrics.RedisSubscriptions);
-        Header(b, "redis_messages_received_total", "counter", "The total number of messages the streaming server has received from redis subscriptions");
-        Line(b, "redis_messages_received_total", null, metrics.RedisMessagesReceived.Value);
+        Unlabelled(b, "redis_subscriptions", "gauge", "The number of Redis channels the streaming server is subscribed to", metrics.RedisSubscriptions);
+        Unlabelled(b, "redis_messages_received_total", "counter", "The total number of messages the streaming server has received from redis subscriptions", metrics.RedisMessagesReceived.Value);
         Header(b, "messages_sent_total", "counter", "The total number of messages the streaming server sent to clients per connection type");
         for (var t = 0; t < 2; t++)
         {
@@ -66,50 +64,33 @@ internal sealed class PrometheusEndpoint(
         }
 
         var pool = poolStatistics.Read();
-        Header(b, "pg_pool_total_connections", "gauge", "The total number of clients existing within the pool");
-        Line(b, "pg_pool_total_connections", null, pool.Idle + pool.Used);
-        Header(b, "pg_pool_idle_connections", "gauge", "The number of clients which are not checked out but are currently idle in the pool");
-        Line(b, "pg_pool_idle_connections", null, pool.Idle);
-        Header(b, "pg_pool_waiting_queries", "gauge", "The number of queued requests waiting on a client when all clients are checked out");
-        Line(b, "pg_pool_waiting_queries", null, pool.Pending);
+        Unlabelled(b, "pg_pool_total_connections", "gauge", "The total number of clients existing within the pool", pool.Idle + pool.Used);
+        Unlabelled(b, "pg_pool_idle_connections", "gauge", "The number of clients which are not checked out but are currently idle in the pool", pool.Idle);
+        Unlabelled(b, "pg_pool_waiting_queries", "gauge", "The number of queued requests waiting on a client when all clients are checked out", pool.Pending);
 
         ProcessMetrics.Write(b);
 
-        Header(b, "aot_streaming_redis_connected", "gauge", "1 while the Redis subscriber connection is up");
-        Line(b, "aot_streaming_redis_connected", null, metrics.RedisConnected ? 1 : 0);
-        Header(b, "aot_streaming_redis_channels", "gauge", "Redis channels with at least one local subscriber");
-        Line(b, "aot_streaming_redis_channels", null, index.ChannelCount);
-        Header(b, "aot_streaming_ingress_queue_depth", "gauge", "Redis messages waiting for the router");
-        Line(b, "aot_streaming_ingress_queue_depth", null, redis.Events.Count);
-        Header(b, "aot_streaming_ingress_dropped_total", "counter", "Redis messages shed because the ingress queue was full");
-        Line(b, "aot_streaming_ingress_dropped_total", null, metrics.IngressDropped.Value);
-        Header(b, "aot_streaming_redis_malformed_total", "counter", "Redis messages that were not valid JSON and were skipped");
-        Line(b, "aot_streaming_redis_malformed_total", null, metrics.MalformedRedisMessages.Value);
-        Header(b, "aot_streaming_redis_oversized_total", "counter", "Redis messages above Ingress:MaxMessageBytes that were skipped");
-        Line(b, "aot_streaming_redis_oversized_total", null, metrics.OversizedRedisMessages.Value);
-        Header(b, "aot_streaming_dispatcher_queue_depth", "gauge", "Commands waiting in dispatcher inboxes");
-        Line(b, "aot_streaming_dispatcher_queue_depth", null, dispatchers.TotalQueueDepth());
+        Unlabelled(b, "aot_streaming_redis_connected", "gauge", "1 while the Redis subscriber connection is up", metrics.RedisConnected ? 1 : 0);
+        Unlabelled(b, "aot_streaming_redis_channels", "gauge", "Redis channels with at least one local subscriber", index.ChannelCount);
+        Unlabelled(b, "aot_streaming_ingress_queue_depth", "gauge", "Redis messages waiting for the router", redis.Events.Count);
+        Unlabelled(b, "aot_streaming_ingress_dropped_total", "counter", "Redis messages shed because the ingress queue was full", metrics.IngressDropped.Value);
+        Unlabelled(b, "aot_streaming_redis_malformed_total", "counter", "Redis messages that were not valid JSON and were skipped", metrics.MalformedRedisMessages.Value);
+        Unlabelled(b, "aot_streaming_redis_oversized_total", "counter", "Redis messages above Ingress:MaxMessageBytes that were skipped", metrics.OversizedRedisMessages.Value);
+        Unlabelled(b, "aot_streaming_dispatcher_queue_depth", "gauge", "Commands waiting in dispatcher inboxes", dispatchers.TotalQueueDepth());
         var (frames, bytes) = registry.QueuedTotals();
-        Header(b, "aot_streaming_outbox_frames", "gauge", "Frames queued in all client outboxes");
-        Line(b, "aot_streaming_outbox_frames", null, frames);
-        Header(b, "aot_streaming_outbox_bytes", "gauge", "Bytes queued in all client outboxes");
-        Line(b, "aot_streaming_outbox_bytes", null, bytes);
+        Unlabelled(b, "aot_streaming_outbox_frames", "gauge", "Frames queued in all client outboxes", frames);
+        Unlabelled(b, "aot_streaming_outbox_bytes", "gauge", "Bytes queued in all client outboxes", bytes);
         Header(b, "aot_streaming_disconnects_total", "counter", "Closed client connections by reason");
         foreach (var reason in Enum.GetValues<DisconnectReason>())
         {
             Line(b, "aot_streaming_disconnects_total", $"reason=\"{ReasonLabel(reason)}\"", metrics.Disconnects(reason));
         }
 
-        Header(b, "aot_streaming_rejected_connections_total", "counter", "Connections refused by a connection limit");
-        Line(b, "aot_streaming_rejected_connections_total", null, metrics.RejectedConnections.Value);
-        Header(b, "aot_streaming_rejected_subscriptions_total", "counter", "Client messages refused by a subscription, size or rate limit");
-        Line(b, "aot_streaming_rejected_subscriptions_total", null, metrics.RejectedSubscriptions.Value);
-        Header(b, "aot_streaming_filter_queries_total", "counter", "Database queries run by public and hashtag filtering");
-        Line(b, "aot_streaming_filter_queries_total", null, metrics.FilterQueries.Value);
-        Header(b, "aot_streaming_filter_failures_total", "counter", "Statuses dropped because a filter query failed (fail closed)");
-        Line(b, "aot_streaming_filter_failures_total", null, metrics.FilterQueryFailures.Value);
-        Header(b, "aot_streaming_db_connect_queries_waiting", "gauge", "Token, list and settings queries waiting for their half of the database pool");
-        Line(b, "aot_streaming_db_connect_queries_waiting", null, metrics.ConnectQueriesWaitingCount);
+        Unlabelled(b, "aot_streaming_rejected_connections_total", "counter", "Connections refused by a connection limit", metrics.RejectedConnections.Value);
+        Unlabelled(b, "aot_streaming_rejected_subscriptions_total", "counter", "Client messages refused by a subscription, size or rate limit", metrics.RejectedSubscriptions.Value);
+        Unlabelled(b, "aot_streaming_filter_queries_total", "counter", "Database queries run by public and hashtag filtering", metrics.FilterQueries.Value);
+        Unlabelled(b, "aot_streaming_filter_failures_total", "counter", "Statuses dropped because a filter query failed (fail closed)", metrics.FilterQueryFailures.Value);
+        Unlabelled(b, "aot_streaming_db_connect_queries_waiting", "gauge", "Token, list and settings queries waiting for their half of the database pool", metrics.ConnectQueriesWaitingCount);
         WriteHistogram(b, "aot_streaming_db_query_duration_seconds", "Duration of database queries", metrics.QueryDuration);
         WriteHistogram(b, "aot_streaming_message_recipients", "Subscriptions each Redis message was routed to", metrics.RecipientsPerMessage);
         WriteHistogram(b, "aot_streaming_message_audience_ratio", "Recipients of each Redis message as a share of connected clients", metrics.AudienceShare);

@@ -50,16 +50,10 @@ internal sealed class ServerSentEventsEndpoint(
             var parameters = new StreamParameters(QueryParameter(request, "tag"), QueryParameter(request, "list"));
             subscription = await resolver.ResolveAsync(connection, channelName, parameters, context.RequestAborted);
         }
-        catch (StreamingRequestException ex)
+        catch (Exception ex) when (RequestFailure.IsAnswerable(ex, context))
         {
-            logger.RequestRejected(context.TraceIdentifier, ex.Status, ex.Message);
-            await HttpResponses.JsonErrorAsync(context, ex.Status, ex.Message);
-            return;
-        }
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            logger.RequestFailed(context.TraceIdentifier, ex.GetType().Name, ex.Message);
-            await HttpResponses.JsonErrorAsync(context, 500, StreamingRequestException.Unexpected);
+            var failure = RequestFailure.From(ex, context, logger);
+            await HttpResponses.JsonErrorAsync(context, failure.Status, failure.Message);
             return;
         }
 

@@ -36,16 +36,10 @@ internal sealed class WebSocketEndpoint(
         {
             user = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
         }
-        catch (StreamingRequestException ex)
+        catch (Exception ex) when (RequestFailure.IsAnswerable(ex, context))
         {
-            logger.RequestRejected(context.TraceIdentifier, ex.Status, ex.Message);
-            await HttpResponses.RejectUpgrade(context, ex.Status, ex.Message);
-            return;
-        }
-        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            logger.RequestFailed(context.TraceIdentifier, ex.GetType().Name, ex.Message);
-            await HttpResponses.RejectUpgrade(context, 500, StreamingRequestException.Unexpected);
+            var failure = RequestFailure.From(ex, context, logger);
+            await HttpResponses.RejectUpgrade(context, failure.Status, failure.Message);
             return;
         }
 

@@ -28,7 +28,7 @@ internal sealed class WebSocketSession(
 
     private double _tokens = limits.CommandBurst;
     private long _lastRefill = Environment.TickCount64;
-    private long _lastRateLimitNotice = long.MinValue / 2;
+    private readonly Throttle _rateLimitNotice = new(TimeSpan.FromSeconds(1));
 
     public async Task RunAsync(IQueryCollection query, CancellationToken requestAborted)
     {
@@ -153,10 +153,8 @@ internal sealed class WebSocketSession(
             metrics.RejectedSubscriptions.Increment();
             // One notice per second, not one per rejected command: a client flooding commands without reading would
             // otherwise fill its own outbox with error frames and be dropped as slow, which tells it nothing.
-            var now = Environment.TickCount64;
-            if (now - _lastRateLimitNotice >= 1000)
+            if (_rateLimitNotice.TryPass())
             {
-                _lastRateLimitNotice = now;
                 SendError("Too many requests", 429);
             }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AotStreaming.Serialization;
 
 namespace AotStreaming.Filtering;
 
@@ -150,7 +151,7 @@ internal static class SearchableText
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return JsonStringValue.Read(ref reader);
+                return JsonStringReader.ReadKeepingLoneSurrogates(ref reader);
             case JsonTokenType.Number:
                 return Encoding.UTF8.GetString(reader.ValueSpan);
             case JsonTokenType.True:

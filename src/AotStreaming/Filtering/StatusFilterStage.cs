@@ -13,7 +13,7 @@ namespace AotStreaming.Filtering;
 /// </summary>
 internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMetrics metrics, TimeProvider time, ILogger<StatusFilterStage> logger) : IStatusFilter
 {
-    private long _lastFailureLog = long.MinValue;
+    private readonly Throttle _failureLog = new(TimeSpan.FromSeconds(10));
 
     /// <summary>Runs the request's queries off the dispatcher loop, then posts the verdict to the request's inbox.</summary>
     public void Start(FilterRequest request) => _ = RunAsync(request);
@@ -29,10 +29,8 @@ internal sealed class StatusFilterStage(StreamingDatabase database, StreamingMet
         {
             verdict = FilterVerdict.FailedClosed;
             metrics.FilterQueryFailures.Increment();
-            var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _lastFailureLog) > 10_000)
+            if (_failureLog.TryPass())
             {
-                Interlocked.Exchange(ref _lastFailureLog, now);
                 logger.FilterFailedClosed(request.Viewers.Count, ex.Message, metrics.FilterQueryFailures.Value);
             }
         }

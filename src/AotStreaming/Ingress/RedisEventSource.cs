@@ -25,9 +25,9 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
     private readonly Dictionary<string, int> _presence = new(StringComparer.Ordinal);
     private readonly Timer _presenceTimer;
     private readonly TimeSpan _presenceTtl;
-    private long _lastShedWarning;
+    private readonly Throttle _shedWarning = new(TimeSpan.FromSeconds(10));
     private int _disposed;
-    private long _lastOversizedWarning = long.MinValue / 2;
+    private readonly Throttle _oversizedWarning = new(TimeSpan.FromMinutes(1));
     private readonly LargeMessageMemory _largeMessageMemory = new();
 
     public RedisEventSource(
@@ -158,10 +158,8 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
     private void OnOversizedMessage(string channel, long length)
     {
         _metrics.OversizedRedisMessages.Increment();
-        var now = Environment.TickCount64;
-        if (now - _lastOversizedWarning > 60_000)
+        if (_oversizedWarning.TryPass())
         {
-            _lastOversizedWarning = now;
             _logger.OversizedMessageSkipped(channel, length, _metrics.OversizedRedisMessages.Value);
         }
     }
@@ -181,10 +179,8 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
             // Shed here, counted: the ingress queue only fills when dispatch cannot keep up for
             // IngressCapacity messages in a row; blocking would push the backlog into Redis' output buffer instead.
             _metrics.IngressDropped.Increment();
-            var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _lastShedWarning) > 10_000)
+            if (_shedWarning.TryPass())
             {
-                Interlocked.Exchange(ref _lastShedWarning, now);
                 _logger.IngressFull(_metrics.IngressDropped.Value);
             }
         }

@@ -50,43 +50,35 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
     public async Task<AuthenticatedUser?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
         using var slot = await _connectQueries.EnterAsync(cancellationToken);
-        var started = Stopwatch.GetTimestamp();
+        using var timing = TimeQuery();
         await using var command = dataSource.CreateCommand(TokenSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = token });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        try
+        if (!await reader.ReadAsync(cancellationToken))
         {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
+            return null;
+        }
 
-            // A NULL scopes column makes upstream throw (500); we keep that outcome.
-            var scopes = reader.IsDBNull(4)
-                ? throw new InvalidOperationException("access token has NULL scopes")
-                : reader.GetString(4).Split(' ');
-            return new AuthenticatedUser(
-                AccessTokenId: reader.GetInt64(0),
-                AccountId: reader.GetInt64(2),
-                Scopes: scopes,
-                ChosenLanguages: reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3),
-                Permissions: reader.GetInt64(5));
-        }
-        finally
-        {
-            metrics.ObserveQuery(started);
-        }
+        // A NULL scopes column makes upstream throw (500); we keep that outcome.
+        var scopes = reader.IsDBNull(4)
+            ? throw new InvalidOperationException("access token has NULL scopes")
+            : reader.GetString(4).Split(' ');
+        return new AuthenticatedUser(
+            AccessTokenId: reader.GetInt64(0),
+            AccountId: reader.GetInt64(2),
+            Scopes: scopes,
+            ChosenLanguages: reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3),
+            Permissions: reader.GetInt64(5));
     }
 
     public async Task<bool> OwnsListAsync(long listId, long accountId, CancellationToken cancellationToken)
     {
         using var slot = await _connectQueries.EnterAsync(cancellationToken);
-        var started = Stopwatch.GetTimestamp();
+        using var timing = TimeQuery();
         await using var command = dataSource.CreateCommand(ListSql);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = listId });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = accountId });
         var found = await command.ExecuteScalarAsync(cancellationToken) is not null;
-        metrics.ObserveQuery(started);
         return found;
     }
 
@@ -94,7 +86,7 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
     public async Task<(bool Local, bool Remote)> FeedAccessAsync(string localVar, string remoteVar, CancellationToken cancellationToken)
     {
         using var slot = await _connectQueries.EnterAsync(cancellationToken);
-        var started = Stopwatch.GetTimestamp();
+        using var timing = TimeQuery();
         await using var command = dataSource.CreateCommand(SettingsSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = localVar });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = remoteVar });
@@ -113,14 +105,13 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
             }
         }
 
-        metrics.ObserveQuery(started);
         return (local, remote);
     }
 
     public async Task<HashSet<long>> ExcludedViewersAsync(long[] viewers, long[] targetAccountIds, long authorId, string? authorDomain, CancellationToken cancellationToken)
     {
         metrics.FilterQueries.Increment();
-        var started = Stopwatch.GetTimestamp();
+        using var timing = TimeQuery();
         await using var command = dataSource.CreateCommand(ExcludedViewersSql);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = viewers });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = targetAccountIds });
@@ -133,14 +124,13 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
             excluded.Add(reader.GetInt64(0));
         }
 
-        metrics.ObserveQuery(started);
         return excluded;
     }
 
     public async Task<Dictionary<long, List<KeywordFilterRow>>> KeywordFiltersAsync(long[] accountIds, CancellationToken cancellationToken)
     {
         metrics.FilterQueries.Increment();
-        var started = Stopwatch.GetTimestamp();
+        using var timing = TimeQuery();
         await using var command = dataSource.CreateCommand(KeywordFiltersSql);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = accountIds });
         var result = new Dictionary<long, List<KeywordFilterRow>>();
@@ -163,7 +153,18 @@ internal sealed class StreamingDatabase(NpgsqlDataSource dataSource, StreamingMe
                 WholeWord: reader.GetBoolean(7)));
         }
 
-        metrics.ObserveQuery(started);
         return result;
+    }
+
+    /// <summary>
+    /// Starts timing one query for <see cref="StreamingMetrics.QueryDuration"/>, from after the connect-query gate
+    /// (for the queries that pass it) until the result is read. Disposed by <c>using</c>, so failed queries are
+    /// recorded too: a query that runs into its timeout is the one the histogram should show.
+    /// </summary>
+    private QueryTiming TimeQuery() => new(metrics, Stopwatch.GetTimestamp());
+
+    private readonly struct QueryTiming(StreamingMetrics metrics, long started) : IDisposable
+    {
+        public void Dispose() => metrics.QueryDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 }

@@ -14,7 +14,7 @@ internal readonly record struct ParameterValue(ParameterKind Kind, string? Text,
     public bool IsPresent => Kind != ParameterKind.Absent;
 
     public static ParameterValue FromString(string? value) =>
-        value is null ? Absent : new(ParameterKind.String, value, Serialization.JsonText.EncodeString(value));
+        value is null ? Absent : new(ParameterKind.String, value, Serialization.JsonStringLiteral.Encode(value));
 }
 
 internal enum ParameterKind

@@ -128,7 +128,7 @@ internal sealed class ChannelResolver(StreamingDatabase database)
 
     private static byte[] BuildStreamArray(string channelName, byte[]? extra)
     {
-        var name = Serialization.JsonText.EncodeString(channelName);
+        var name = Serialization.JsonStringLiteral.Encode(channelName);
         var array = new List<byte>(name.Length + (extra?.Length ?? 0) + 3) { (byte)'[' };
         array.AddRange(name);
         if (extra is not null)

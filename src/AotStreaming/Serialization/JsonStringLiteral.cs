@@ -1,86 +1,85 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace AotStreaming.Serialization;
 
 /// <summary>
-/// Writes a JSON string the way Node's <c>JSON.stringify</c> does: only <c>"</c>, <c>\</c>, control characters
-/// and lone surrogates are escaped, so non-ASCII text (emoji included) stays literal. The built-in encoders,
-/// even <c>UnsafeRelaxedJsonEscaping</c>, escape emoji and some other characters.
+/// The one writer of JSON string literals (quotes included), escaping as Node's <c>JSON.stringify</c> does: only
+/// <c>"</c>, <c>\</c> and control characters are escaped; every other character (non-ASCII and emoji, <c>&lt;</c>,
+/// <c>&amp;</c>, DEL) stays literal. The built-in encoders, even <c>UnsafeRelaxedJsonEscaping</c>, escape emoji and
+/// some other characters, so they are not used for text a client compares with upstream's.
+/// Byte input must be valid UTF-8 (Decoding's <c>Utf8Sanitizer</c> turns invalid sequences into U+FFFD before any
+/// payload gets here); a <see cref="string"/> is written as UTF-8, so a lone surrogate becomes U+FFFD. Upstream's
+/// <c>JSON.stringify</c> would write a <c>\udXXX</c> escape, but no string written here can hold one: stream names
+/// pass Endpoints' <c>LoneSurrogateEscapes</c> (U+FFFD, as on upstream's way to Redis), and filter titles, contexts
+/// and keywords come from PostgreSQL, which stores only valid UTF-8 (a keyword match is text equal to a keyword).
 /// </summary>
 internal static class JsonStringLiteral
 {
-    public static void Write(Utf8JsonWriter writer, string value)
+    private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
+
+    /// <summary>Writes <paramref name="utf8"/> (valid UTF-8) as a quoted, escaped JSON string.</summary>
+    public static void Write(IBufferWriter<byte> writer, ReadOnlySpan<byte> utf8)
     {
-        var rented = ArrayPool<char>.Shared.Rent((value.Length * 6) + 2);
-        try
+        var span = writer.GetSpan(utf8.Length + 2 + (utf8.Length / 8));
+        var pos = 0;
+        span[pos++] = (byte)'"';
+        foreach (var b in utf8)
         {
-            var length = Escape(value, rented);
-            writer.WriteRawValue(rented.AsSpan(0, length), skipInputValidation: true);
+            if (span.Length - pos < 8)
+            {
+                writer.Advance(pos);
+                span = writer.GetSpan(Math.Max(64, utf8.Length));
+                pos = 0;
+            }
+
+            if (b >= 0x20 && b != '"' && b != '\\')
+            {
+                span[pos++] = b;
+                continue;
+            }
+
+            span[pos++] = (byte)'\\';
+            switch (b)
+            {
+                case (byte)'"': span[pos++] = (byte)'"'; break;
+                case (byte)'\\': span[pos++] = (byte)'\\'; break;
+                case (byte)'\n': span[pos++] = (byte)'n'; break;
+                case (byte)'\r': span[pos++] = (byte)'r'; break;
+                case (byte)'\t': span[pos++] = (byte)'t'; break;
+                case (byte)'\b': span[pos++] = (byte)'b'; break;
+                case (byte)'\f': span[pos++] = (byte)'f'; break;
+                default:
+                    span[pos++] = (byte)'u';
+                    span[pos++] = (byte)'0';
+                    span[pos++] = (byte)'0';
+                    span[pos++] = Hex[b >> 4];
+                    span[pos++] = Hex[b & 0xF];
+                    break;
+            }
         }
-        finally
+
+        if (span.Length - pos < 1)
         {
-            ArrayPool<char>.Shared.Return(rented);
+            writer.Advance(pos);
+            span = writer.GetSpan(1);
+            pos = 0;
         }
+
+        span[pos++] = (byte)'"';
+        writer.Advance(pos);
     }
 
-    /// <summary>Writes <paramref name="value"/> as a quoted JSON string into <paramref name="destination"/> (6 chars per input char suffice).</summary>
-    public static int Escape(ReadOnlySpan<char> value, Span<char> destination)
+    /// <summary>The quoted, escaped JSON string of <paramref name="value"/> as UTF-8 bytes.</summary>
+    public static byte[] Encode(string value)
     {
-        var n = 0;
-        destination[n++] = '"';
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            switch (c)
-            {
-                case '"':
-                    destination[n++] = '\\';
-                    destination[n++] = '"';
-                    continue;
-                case '\\':
-                    destination[n++] = '\\';
-                    destination[n++] = '\\';
-                    continue;
-                case '\b':
-                    destination[n++] = '\\';
-                    destination[n++] = 'b';
-                    continue;
-                case '\f':
-                    destination[n++] = '\\';
-                    destination[n++] = 'f';
-                    continue;
-                case '\n':
-                    destination[n++] = '\\';
-                    destination[n++] = 'n';
-                    continue;
-                case '\r':
-                    destination[n++] = '\\';
-                    destination[n++] = 'r';
-                    continue;
-                case '\t':
-                    destination[n++] = '\\';
-                    destination[n++] = 't';
-                    continue;
-            }
-
-            var lone = char.IsSurrogate(c)
-                && !(char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-                && !(char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(value[i - 1]));
-            if (c < 0x20 || lone)
-            {
-                destination[n++] = '\\';
-                destination[n++] = 'u';
-                ((int)c).TryFormat(destination[n..], out _, "x4");
-                n += 4;
-            }
-            else
-            {
-                destination[n++] = c;
-            }
-        }
-
-        destination[n++] = '"';
-        return n;
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 8);
+        Write(buffer, Encoding.UTF8.GetBytes(value));
+        return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>Writes <paramref name="value"/> as the next JSON value of <paramref name="writer"/>.</summary>
+    public static void Write(Utf8JsonWriter writer, string value) =>
+        writer.WriteRawValue(Encode(value), skipInputValidation: true);
 }

@@ -16,9 +16,9 @@ internal static class WebSocketFrames
 
     /// <summary>An error frame, framed for the wire (<see cref="WebSocketWireFrame"/>).</summary>
     public static byte[] Error(string message, int status) => WebSocketWireFrame.Text(
-        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonText.EncodeString(message))},\"status\":{status}}}"));
+        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonStringLiteral.Encode(message))},\"status\":{status}}}"));
 
     /// <summary>An error frame without a status, framed for the wire.</summary>
     public static byte[] Error(string message) => WebSocketWireFrame.Text(
-        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonText.EncodeString(message))}}}"));
+        System.Text.Encoding.UTF8.GetBytes($"{{\"error\":{System.Text.Encoding.UTF8.GetString(JsonStringLiteral.Encode(message))}}}"));
 }

@@ -3,15 +3,18 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace AotStreaming.Filtering;
+namespace AotStreaming.Serialization;
 
 /// <summary>
-/// Reads a JSON string token, keeping lone surrogate escapes (<c>"\ud83d"</c>) as JSON.parse does;
-/// <see cref="Utf8JsonReader.GetString"/> throws on them.
+/// The reading side of <see cref="JsonStringLiteral"/>: a JSON string token decoded as <c>JSON.parse</c> decodes
+/// it, lone surrogate escapes (<c>"\ud83d"</c>) kept as lone surrogates, where
+/// <see cref="Utf8JsonReader.GetString"/> throws on them. (Client commands take the other way, Endpoints'
+/// <c>LoneSurrogateEscapes</c>, because there upstream's string goes to Redis as UTF-8 and so becomes U+FFFD.)
 /// </summary>
-internal static class JsonStringValue
+internal static class JsonStringReader
 {
-    public static string Read(ref Utf8JsonReader reader)
+    /// <summary>The current string token's text, lone surrogates kept.</summary>
+    public static string ReadKeepingLoneSurrogates(ref Utf8JsonReader reader)
     {
         try
         {
