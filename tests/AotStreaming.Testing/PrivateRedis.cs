@@ -82,7 +82,7 @@ public sealed class PrivateRedis : IAsyncDisposable
     }
 
     /// <summary>A short-lived client connection (a new one after every restart, no reconnect logic to wait for).</summary>
-    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=true,connectTimeout=3000");
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=true,{TestEnvironment.RedisConnectTimeout}");
 
     public async Task<long> PublishAsync(string channel, string message)
     {

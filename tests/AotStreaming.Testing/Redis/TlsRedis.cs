@@ -60,7 +60,7 @@ public sealed class TlsRedis : IAsyncDisposable
     /// <summary>A test-side client that trusts exactly the private CA.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync()
     {
-        var options = ConfigurationOptions.Parse($"127.0.0.1:{Port},ssl=true,abortConnect=true,connectTimeout=3000");
+        var options = ConfigurationOptions.Parse($"127.0.0.1:{Port},ssl=true,abortConnect=true,{TestEnvironment.RedisConnectTimeout}");
         options.TrustIssuer(X509CertificateLoader.LoadCertificateFromFile(CaFile));
         return ConnectionMultiplexer.ConnectAsync(options);
     }
