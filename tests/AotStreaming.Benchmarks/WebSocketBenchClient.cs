@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using AotStreaming.Testing.WebSockets;
 
 namespace AotStreaming.Benchmarks;
 

@@ -38,18 +38,8 @@ internal static class StreamingTestHelpers
     public static async Task<TimeSpan?> WaitForKeyTtlAsync(string key)
     {
         var database = TestEnvironment.Redis.GetDatabase();
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await database.KeyExistsAsync(key))
-            {
-                return await database.KeyTimeToLiveAsync(key);
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"key {key} never appeared");
+        await Eventually.UntilAsync(() => database.KeyExistsAsync(key), DefaultTimeoutExtensions.Timeout, $"Redis key {key} to exist");
+        return await database.KeyTimeToLiveAsync(key);
     }
 
     /// <summary>Compares with the checked-in file Snapshots/&lt;Class&gt;/&lt;Test&gt;.txt, byte for byte.</summary>

@@ -108,46 +108,42 @@ public sealed class NginxProxy : IAsyncDisposable
     /// <summary>Waits until the access log has a line containing <paramref name="text"/> (nginx writes it when the request ends).</summary>
     public async Task<string> WaitForAccessLogLineAsync(string text)
     {
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (AccessLogLines().FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
-            {
-                return line;
-            }
-
-            // Polling another process's file: there is no event to await.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"no access log line with {text}:\n{string.Join('\n', AccessLogLines())}");
+        // Polling another process's file: there is no event to await.
+        var lines = await Eventually.UntilAsync(
+            () => Task.FromResult(AccessLogLines()),
+            lines => lines.Any(l => l.Contains(text, StringComparison.Ordinal)),
+            DefaultTimeoutExtensions.Timeout,
+            $"an access log line with {text}",
+            lines => "the access log:\n" + string.Join('\n', lines));
+        return lines.First(l => l.Contains(text, StringComparison.Ordinal));
     }
 
     private async Task WaitForListeningAsync()
     {
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (_process.HasExited)
-            {
-                var stderr = await _process.StandardError.ReadToEndAsync();
-                throw new InvalidOperationException($"nginx exited with {_process.ExitCode}: {stderr}\n{ReadErrorLog()}");
-            }
+            // Polling another process's listen(): there is no event to await.
+            await Eventually.UntilAsync(
+                async () =>
+                {
+                    if (_process.HasExited)
+                    {
+                        var stderr = await _process.StandardError.ReadToEndAsync();
+                        throw new InvalidOperationException($"nginx exited with {_process.ExitCode}: {stderr}\n{ReadErrorLog()}");
+                    }
 
-            try
-            {
-                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await probe.ConnectAsync(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                // Polling another process's listen(): there is no event to await.
-                await Task.Delay(20);
-            }
+                    using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await probe.ConnectAsync(IPAddress.Loopback, Port);
+                    return true;
+                },
+                DefaultTimeoutExtensions.Timeout,
+                $"nginx to listen on {Port}",
+                retryOn: ex => ex is SocketException);
         }
-
-        throw new TimeoutException($"nginx did not listen on {Port}:\n{ReadErrorLog()}");
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n{ReadErrorLog()}", ex);
+        }
     }
 
     public string ReadErrorLog() => File.Exists(ErrorLogPath) ? File.ReadAllText(ErrorLogPath) : "(no error.log)";

@@ -82,7 +82,7 @@ public sealed class PrivateRedis : IAsyncDisposable
     }
 
     /// <summary>A short-lived client connection (a new one after every restart, no reconnect logic to wait for).</summary>
-    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=true,connectTimeout=3000");
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync($"{Endpoint},abortConnect=true,{TestEnvironment.RedisConnectTimeout}");
 
     public async Task<long> PublishAsync(string channel, string message)
     {
@@ -101,20 +101,13 @@ public sealed class PrivateRedis : IAsyncDisposable
     {
         await using var redis = await ConnectAsync();
         var server = redis.GetServer(redis.GetEndPoints()[0]);
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = (RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", channel))!;
-            if ((long)result[1] > 0)
-            {
-                return;
-            }
-
-            // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"channel {channel} was never subscribed on {Endpoint}");
+        // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
+        await Eventually.UntilAsync(
+            async () => (long)((RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", channel))!)[1],
+            subscribers => subscribers > 0,
+            DefaultTimeoutExtensions.Timeout,
+            $"channel {channel} to be subscribed on {Endpoint}",
+            subscribers => $"{subscribers} subscribers");
     }
 
     public async ValueTask DisposeAsync() => await KillAsync();

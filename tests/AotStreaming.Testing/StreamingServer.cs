@@ -177,25 +177,17 @@ public sealed class StreamingServer : IAsyncDisposable
         TestEnvironment.Redis.GetSubscriber().PublishAsync(Channel(channel), message);
 
     /// <summary>Waits until the server has SUBSCRIBEd <paramref name="channel"/> (PUBSUB NUMSUB ≥ 1).</summary>
-    public async Task WaitForRedisSubscriptionAsync(string channel, bool subscribed = true)
+    public Task WaitForRedisSubscriptionAsync(string channel, bool subscribed = true)
     {
         var server = TestEnvironment.Redis.GetServer(TestEnvironment.Redis.GetEndPoints()[0]);
         var name = Key(channel);
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = (RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", name))!;
-            var count = (long)result[1];
-            if ((count > 0) == subscribed)
-            {
-                return;
-            }
-
-            // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"channel {name} never became {(subscribed ? "subscribed" : "unsubscribed")}");
+        // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
+        return Eventually.UntilAsync(
+            async () => (long)((RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", name))!)[1],
+            subscribers => (subscribers > 0) == subscribed,
+            DefaultTimeoutExtensions.Timeout,
+            $"channel {name} to become {(subscribed ? "subscribed" : "unsubscribed")}",
+            subscribers => $"{subscribers} subscribers");
     }
 
     public async Task<string> MetricsAsync()

@@ -82,19 +82,6 @@ public sealed class TestWebSocket : IAsyncDisposable
         }
     }
 
-    /// <summary>Asserts nothing arrives within <paramref name="window"/> (used only for "must not be delivered").</summary>
-    public async Task<string?> TryReceiveTextAsync(TimeSpan window)
-    {
-        try
-        {
-            return await ReceiveTextAsync(window);
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         try

@@ -53,12 +53,4 @@ internal static class WebSocketWireFrame
         payload = frame.AsSpan(header);
         return frame;
     }
-
-    /// <summary>The payload of a frame made by <see cref="Text"/> (tests and diagnostics).</summary>
-    public static ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> frame) => frame[1] switch
-    {
-        126 => frame[4..],
-        127 => frame[10..],
-        _ => frame[2..],
-    };
 }

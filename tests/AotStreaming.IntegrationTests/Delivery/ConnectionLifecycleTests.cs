@@ -3,6 +3,7 @@ using System.Text;
 using AotStreaming.Filtering;
 using AotStreaming.Support;
 using AotStreaming.Testing;
+using AotStreaming.Testing.WebSockets;
 using Xunit;
 
 namespace AotStreaming.Delivery;
@@ -115,10 +116,11 @@ public sealed class ConnectionLifecycleTests(ServerFixture fixture) : IClassFixt
         var tag = FilterScenario.UniqueTag();
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync("127.0.0.1", _server.Port).DefaultTimeout();
+        // A bare socket, not RawWebSocket: the test resets it itself (linger 0) instead of closing it.
         var request = transport == "websocket"
-            ? $"GET /api/v1/streaming?access_token={user.Token}&stream=hashtag&tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            : $"GET /api/v1/streaming/hashtag?tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {user.Token}\r\n\r\n";
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request)).DefaultTimeout();
+            ? WebSocketHandshake.BuildRequest("127.0.0.1", $"/api/v1/streaming?access_token={user.Token}&stream=hashtag&tag={tag}", WebSocketHandshake.CreateKey())
+            : Encoding.ASCII.GetBytes($"GET /api/v1/streaming/hashtag?tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {user.Token}\r\n\r\n");
+        await socket.SendAsync(request).DefaultTimeout();
         var head = await ReadHeadAsync(socket);
         Assert.StartsWith(transport == "websocket" ? "HTTP/1.1 101" : "HTTP/1.1 200", head, StringComparison.Ordinal);
         await _server.WaitForRedisSubscriptionAsync("timeline:hashtag:" + tag);

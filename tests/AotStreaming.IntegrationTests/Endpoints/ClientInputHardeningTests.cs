@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using AotStreaming.Support;
 using AotStreaming.Testing;
+using AotStreaming.Testing.WebSockets;
 using Xunit;
 
 namespace AotStreaming.Endpoints;
@@ -180,8 +181,8 @@ public sealed partial class ClientInputHardeningTests(ServerFixture fixture) : I
 
         var close = await socket.ReadFrameAsync();
         Assert.NotNull(close);
-        Assert.Equal(8, close.Value.Opcode);
-        Assert.Equal(expectedCode, (close.Value.Payload[0] << 8) | close.Value.Payload[1]);
+        Assert.Equal(WebSocketOpcode.Close, close.Value.Opcode);
+        Assert.Equal(expectedCode, close.Value.CloseStatus);
         await MetricsText.WaitForAsync(_server, ProtocolErrorSeries, v => v == before + 1);
         AssertNoErrorLines();
     }
@@ -196,7 +197,9 @@ public sealed partial class ClientInputHardeningTests(ServerFixture fixture) : I
         await socket.SendFrameAsync(0x82, [1, 2, 3]);
 
         var close = await socket.ReadFrameAsync();
-        Assert.Equal(1003, (close!.Value.Payload[0] << 8) | close.Value.Payload[1]);
+        Assert.NotNull(close);
+        Assert.Equal(WebSocketOpcode.Close, close.Value.Opcode);
+        Assert.Equal(1003, close.Value.CloseStatus);
         await MetricsText.WaitForAsync(_server, ProtocolErrorSeries, v => v == before + 1);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AotStreaming.Support;
 using AotStreaming.Testing;
+using AotStreaming.Testing.WebSockets;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -82,37 +83,30 @@ public sealed class WebSocketPingDefaultsTests(DefaultPingFixture fixture, ITest
         var pings = new List<TimeSpan>();
         var text = 0;
         var sawClose = false;
-        try
+        while (pings.Count < stopAfterPings && clock.Elapsed < budget)
         {
-            while (pings.Count < stopAfterPings && clock.Elapsed < budget)
+            if (await socket.ReadFrameAsync() is not { } frame)
             {
-                if (await socket.ReadFrameAsync() is not { } frame)
-                {
-                    return new ClientRun(pings, text, clock.Elapsed, sawClose);
-                }
-
-                switch (frame.Opcode)
-                {
-                    case 0x9:
-                        pings.Add(clock.Elapsed);
-                        if (answerPings)
-                        {
-                            await socket.SendPongAsync(frame.Payload);
-                        }
-
-                        break;
-                    case 0x1:
-                        text++;
-                        break;
-                    case 0x8:
-                        sawClose = true;
-                        break;
-                }
+                return new ClientRun(pings, text, clock.Elapsed, sawClose);
             }
-        }
-        catch (IOException)
-        {
-            return new ClientRun(pings, text, clock.Elapsed, sawClose);
+
+            switch (frame.Opcode)
+            {
+                case WebSocketOpcode.Ping:
+                    pings.Add(clock.Elapsed);
+                    if (answerPings)
+                    {
+                        await socket.SendPongAsync(frame.Payload);
+                    }
+
+                    break;
+                case WebSocketOpcode.Text:
+                    text++;
+                    break;
+                case WebSocketOpcode.Close:
+                    sawClose = true;
+                    break;
+            }
         }
 
         return new ClientRun(pings, text, null, sawClose);

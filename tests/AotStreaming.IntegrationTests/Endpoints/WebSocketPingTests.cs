@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using AotStreaming.Testing;
+using AotStreaming.Testing.WebSockets;
 using Xunit;
 
 namespace AotStreaming.Endpoints;
@@ -26,7 +27,7 @@ public sealed class WebSocketPingTests(FastPingFixture fixture) : IClassFixture<
 
         var opcodes = await raw.ReadUntilEndAsync();
 
-        Assert.Contains(0x9, opcodes);
+        Assert.Contains(WebSocketOpcode.Ping, opcodes);
     }
 
     [Fact]

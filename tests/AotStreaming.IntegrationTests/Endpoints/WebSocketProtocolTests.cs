@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using AotStreaming.Testing;
+using AotStreaming.Testing.WebSockets;
 using Xunit;
 
 namespace AotStreaming.Endpoints;
@@ -427,7 +428,7 @@ public sealed class WebSocketProtocolTests(ServerFixture fixture) : IClassFixtur
 
         var frame = await raw.ReadFrameAsync();
         Assert.NotNull(frame);
-        Assert.Equal(0x8, frame.Value.Opcode);
+        Assert.Equal(WebSocketOpcode.Close, frame.Value.Opcode);
         Assert.Empty(frame.Value.Payload);
     }
 

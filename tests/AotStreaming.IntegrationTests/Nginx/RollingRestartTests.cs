@@ -161,24 +161,15 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
-    private static async Task WaitForAllAsync(List<RollingClient> clients, Func<RollingClient, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (clients.All(condition))
-            {
-                return;
-            }
-
-            // Polling 200 clients' progress: no single event to await.
-            await Task.Delay(20);
-        }
-
-        var lagging = clients.Where(c => !condition(c)).ToList();
-        throw new TimeoutException($"{lagging.Count} clients never {what}: " +
-            string.Join(", ", lagging.Take(5).Select(c => $"#{c.Index} {c.Kind} connected={c.Connected} attempts={c.ConnectAttempts} last={c.LastId} error={c.LastError} problems={string.Join("; ", c.Problems)}")));
-    }
+    private static Task WaitForAllAsync(List<RollingClient> clients, Func<RollingClient, bool> condition, string what) =>
+        // Polling 200 clients' progress: no single event to await.
+        Eventually.UntilAsync(
+            () => Task.FromResult(clients.Where(c => !condition(c)).ToList()),
+            lagging => lagging.Count == 0,
+            TimeSpan.FromSeconds(60),
+            $"all {clients.Count} clients to have {what}",
+            lagging => $"{lagging.Count} lagging: " + string.Join(", ", lagging.Take(5).Select(c =>
+                $"#{c.Index} {c.Kind} connected={c.Connected} attempts={c.ConnectAttempts} last={c.LastId} error={c.LastError} problems={string.Join("; ", c.Problems)}")));
 
     /// <summary>Ids in (<paramref name="after"/>, <paramref name="upTo"/>] published to the client's streams that it never received.</summary>
     private static List<(long Id, bool Home)> MissedIn(RollingClient client, HomeFeedPublisher publisher, long after, long upTo)

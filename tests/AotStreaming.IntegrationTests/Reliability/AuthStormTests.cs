@@ -69,22 +69,19 @@ public sealed class AuthStormTests(ServerFixture fixture, ITestOutputHelper outp
     /// </summary>
     private async Task WaitForSaturatedAuthAsync()
     {
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var onLock = (long)(await _db.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))!;
-            MetricsText.TryValue(await _server.MetricsAsync(), "aot_streaming_db_connect_queries_waiting", out var queued);
-            if (onLock >= PoolSize || (onLock >= PoolSize / 2 && queued > 0))
+        // Polling PostgreSQL's and the server's state: there is no event to await for another process.
+        var (onLock, queued) = await Eventually.UntilAsync(
+            async () =>
             {
-                output.WriteLine($"token lookups waiting on the lock: {onLock}, queued for a connection: {queued}");
-                return;
-            }
-
-            // Polling PostgreSQL's and the server's state: there is no event to await for another process.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("the auth storm never saturated its connections");
+                var onLock = (long)(await _db.ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))!;
+                MetricsText.TryValue(await _server.MetricsAsync(), "aot_streaming_db_connect_queries_waiting", out var queued);
+                return (OnLock: onLock, Queued: queued);
+            },
+            state => state.OnLock >= PoolSize || (state.OnLock >= PoolSize / 2 && state.Queued > 0),
+            DefaultTimeoutExtensions.Timeout,
+            "the auth storm to saturate its connections",
+            state => $"token lookups waiting on the lock: {state.OnLock}, queued for a connection: {state.Queued}");
+        output.WriteLine($"token lookups waiting on the lock: {onLock}, queued for a connection: {queued}");
     }
 
     private static async Task ConnectAsync(HttpClient http, string token, CancellationToken stop)

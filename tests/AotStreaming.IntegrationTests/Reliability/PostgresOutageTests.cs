@@ -125,21 +125,12 @@ public sealed class PostgresOutageTests : IAsyncLifetime
     }
 
     /// <summary>Waits until the server's filter query is actually waiting on our lock (pg_locks shows it).</summary>
-    private async Task WaitForBlockedQueryAsync()
-    {
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var waiting = (long)(await _database.ScalarAsync(
-                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'blocks' AND NOT l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"))!;
-            if (waiting > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("the filter query never waited on the blocks lock");
-    }
+    private Task WaitForBlockedQueryAsync() =>
+        Eventually.UntilAsync(
+            async () => (long)(await _database.ScalarAsync(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'blocks' AND NOT l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"))!,
+            waiting => waiting > 0,
+            DefaultTimeoutExtensions.Timeout,
+            "the filter query to wait on the blocks lock",
+            waiting => $"{waiting} ungranted locks on blocks");
 }

@@ -112,28 +112,15 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
         return subscribed && !ours && !multiplexer;
     }
 
-    private static async Task WaitForSubscriptionAsync(int port, string channel)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < DefaultTimeoutExtensions.Timeout)
-        {
-            try
-            {
-                if (await RespConnection.CommandOnceAsync(port, "PUBSUB", "NUMSUB", channel) is object?[] { Length: 2 } reply && reply[1] is long and > 0)
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
-            {
-            }
-
-            // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"{channel} was never subscribed on 127.0.0.1:{port}");
-    }
+    private static Task WaitForSubscriptionAsync(int port, string channel) =>
+        // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
+        Eventually.UntilAsync(
+            async () => await RespConnection.CommandOnceAsync(port, "PUBSUB", "NUMSUB", channel) is object?[] { Length: 2 } reply ? reply[1] as long? : null,
+            subscribers => subscribers > 0,
+            DefaultTimeoutExtensions.Timeout,
+            $"{channel} to be subscribed on 127.0.0.1:{port}",
+            subscribers => subscribers is null ? "no NUMSUB reply" : $"{subscribers} subscribers",
+            retryOn: ex => ex is IOException or System.Net.Sockets.SocketException);
 
     /// <summary>A topology, a server on it, one user with an SSE client that already received an event via the first master.</summary>
     private sealed class FailoverRun : IAsyncDisposable
@@ -209,27 +196,19 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
         }
 
         /// <summary>The server must be listening to every sentinel before the failover, or it can only learn of it late.</summary>
-        private async Task WaitForSwitchWatchersAsync()
-        {
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < DefaultTimeoutExtensions.Timeout)
-            {
-                var watchers = (await Topology.SentinelClientsAsync())
+        private Task WaitForSwitchWatchersAsync() =>
+            // Polling the sentinels' client lists: there is no event for another process's SUBSCRIBE.
+            Eventually.UntilAsync(
+                Topology.SentinelClientsAsync,
+                clients => clients
                     .Where(l => l.Contains(" name=aot-streaming-sentinel ", StringComparison.Ordinal) && !l.Contains(" sub=0 ", StringComparison.Ordinal))
                     .Select(l => l.Split(':')[0])
                     .Distinct()
-                    .Count();
-                if (watchers == Topology.SentinelPorts.Count)
-                {
-                    return;
-                }
-
-                // Polling the sentinels' client lists: there is no event for another process's SUBSCRIBE.
-                await Task.Delay(50);
-            }
-
-            throw new TimeoutException("the server never subscribed to every sentinel's switch announcements:\n" + string.Join('\n', await Topology.SentinelClientsAsync()));
-        }
+                    .Count() == Topology.SentinelPorts.Count,
+                DefaultTimeoutExtensions.Timeout,
+                "the server to subscribe to every sentinel's switch announcements",
+                clients => "the sentinels' clients:\n" + string.Join('\n', clients),
+                interval: TimeSpan.FromMilliseconds(50));
 
         /// <summary>
         /// From the promotion on, publishes a numbered <c>delete</c> to the new master every 50 ms (as Rails would keep

@@ -15,20 +15,22 @@ public static class ChannelSync
     {
         var prefix = "sync-" + Guid.NewGuid().ToString("N")[..8] + "-";
         var pending = receivers.ToList();
-        var deadline = DateTime.UtcNow + DefaultTimeoutExtensions.Timeout;
         var probe = 0;
-        while (pending.Count > 0)
-        {
-            if (DateTime.UtcNow > deadline)
+        // Each observation publishes a probe and waits up to the window for it: the window is the interval.
+        await Eventually.UntilAsync(
+            async () =>
             {
-                throw new TimeoutException($"{pending.Count} receivers never saw a probe on {channel}");
-            }
-
-            var id = prefix + probe++;
-            await server.PublishAsync(channel, RailsMessages.Delete(id));
-            var seen = await Task.WhenAll(pending.Select(r => r.WaitForProbeAsync(id, s_window)));
-            pending = pending.Where((_, i) => !seen[i]).ToList();
-        }
+                var id = prefix + probe++;
+                await server.PublishAsync(channel, RailsMessages.Delete(id));
+                var seen = await Task.WhenAll(pending.Select(r => r.WaitForProbeAsync(id, s_window)));
+                pending = pending.Where((_, i) => !seen[i]).ToList();
+                return pending.Count;
+            },
+            waiting => waiting == 0,
+            DefaultTimeoutExtensions.Timeout,
+            $"every receiver to see a probe on {channel}",
+            waiting => $"{waiting} of {receivers.Length} receivers saw none",
+            interval: TimeSpan.Zero);
 
         var last = prefix + "final";
         await server.PublishAsync(channel, RailsMessages.Delete(last));

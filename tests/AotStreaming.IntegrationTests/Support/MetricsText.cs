@@ -28,26 +28,11 @@ public static class MetricsText
     /// Polls /metrics until <paramref name="condition"/> holds for the series; a series not exported yet is waited
     /// for too. Polling another process's state: there is no event to await.
     /// </summary>
-    public static async Task WaitForAsync(Testing.StreamingServer server, string series, Func<double, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Testing.DefaultTimeoutExtensions.Timeout;
-        string last = "absent";
-        do
-        {
-            if (TryValue(await server.MetricsAsync(), series, out var value))
-            {
-                if (condition(value))
-                {
-                    return;
-                }
-
-                last = value.ToString(CultureInfo.InvariantCulture);
-            }
-
-            await Task.Delay(20);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"metric {series} never met the condition (last: {last})");
-    }
+    public static Task WaitForAsync(Testing.StreamingServer server, string series, Func<double, bool> condition) =>
+        Testing.Eventually.UntilAsync(
+            async () => TryValue(await server.MetricsAsync(), series, out var value) ? value : (double?)null,
+            value => value is { } seen && condition(seen),
+            Testing.DefaultTimeoutExtensions.Timeout,
+            $"metric {series} to meet the condition",
+            value => value?.ToString(CultureInfo.InvariantCulture) ?? "absent");
 }

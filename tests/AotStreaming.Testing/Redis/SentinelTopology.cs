@@ -104,38 +104,34 @@ public sealed class SentinelTopology : IAsyncDisposable
     /// Sentinels find each other and the replica through the master (hello messages every 2 s); a failover needs
     /// both, so the topology is only handed out once every sentinel knows the other two and the replica is in sync.
     /// </summary>
-    private async Task WaitUntilFailoverReadyAsync(int replicas)
-    {
-        var deadline = Stopwatch.StartNew();
-        var last = "";
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            var ready = true;
-            foreach (var sentinel in _sentinels)
+    private Task WaitUntilFailoverReadyAsync(int replicas) =>
+        // Polling other processes' state: Sentinel has no event for "I know my peers".
+        Eventually.UntilAsync(
+            async () =>
             {
-                var fields = Fields(await RespConnection.CommandOnceAsync(sentinel.Port, "SENTINEL", "MASTER", MasterName));
-                last = $"sentinel {sentinel.Port}: other sentinels {fields.GetValueOrDefault("num-other-sentinels")}, replicas {fields.GetValueOrDefault("num-slaves")}";
-                ready &= fields.GetValueOrDefault("num-other-sentinels") == "2" && fields.GetValueOrDefault("num-slaves") == replicas.ToString();
-            }
+                var ready = true;
+                var state = "";
+                foreach (var sentinel in _sentinels)
+                {
+                    var fields = Fields(await RespConnection.CommandOnceAsync(sentinel.Port, "SENTINEL", "MASTER", MasterName));
+                    state = $"sentinel {sentinel.Port}: other sentinels {fields.GetValueOrDefault("num-other-sentinels")}, replicas {fields.GetValueOrDefault("num-slaves")}";
+                    ready &= fields.GetValueOrDefault("num-other-sentinels") == "2" && fields.GetValueOrDefault("num-slaves") == replicas.ToString();
+                }
 
-            if (ready && replicas > 0)
-            {
-                var info = (string?)await RespConnection.CommandOnceAsync(DataPorts[1], "INFO", "replication") ?? "";
-                ready = info.Contains("master_link_status:up", StringComparison.Ordinal);
-                last = "replica link not up";
-            }
+                if (ready && replicas > 0)
+                {
+                    var info = (string?)await RespConnection.CommandOnceAsync(DataPorts[1], "INFO", "replication") ?? "";
+                    ready = info.Contains("master_link_status:up", StringComparison.Ordinal);
+                    state = "replica link not up";
+                }
 
-            if (ready)
-            {
-                return;
-            }
-
-            // Polling other processes' state: Sentinel has no event for "I know my peers".
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("Sentinel topology never became ready: " + last);
-    }
+                return (Ready: ready, State: state);
+            },
+            readiness => readiness.Ready,
+            TimeSpan.FromSeconds(30),
+            "the Sentinel topology to be ready for a failover",
+            readiness => readiness.State,
+            interval: TimeSpan.FromMilliseconds(100));
 
     /// <summary>SIGKILL to the node at <paramref name="index"/> of <see cref="DataPorts"/>.</summary>
     public Task KillDataNodeAsync(int index) => _data[index]!.KillAsync();

@@ -60,7 +60,7 @@ public sealed class TlsRedis : IAsyncDisposable
     /// <summary>A test-side client that trusts exactly the private CA.</summary>
     public Task<ConnectionMultiplexer> ConnectAsync()
     {
-        var options = ConfigurationOptions.Parse($"127.0.0.1:{Port},ssl=true,abortConnect=true,connectTimeout=3000");
+        var options = ConfigurationOptions.Parse($"127.0.0.1:{Port},ssl=true,abortConnect=true,{TestEnvironment.RedisConnectTimeout}");
         options.TrustIssuer(X509CertificateLoader.LoadCertificateFromFile(CaFile));
         return ConnectionMultiplexer.ConnectAsync(options);
     }
@@ -75,20 +75,13 @@ public sealed class TlsRedis : IAsyncDisposable
     {
         await using var redis = await ConnectAsync();
         var server = redis.GetServer(redis.GetEndPoints()[0]);
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < DefaultTimeoutExtensions.Timeout)
-        {
-            var result = (RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", channel))!;
-            if ((long)result[1] > 0)
-            {
-                return;
-            }
-
-            // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"channel {channel} was never subscribed on the TLS Redis");
+        // Polling Redis' own state: there is no event to await for another process's SUBSCRIBE.
+        await Eventually.UntilAsync(
+            async () => (long)((RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", channel))!)[1],
+            subscribers => subscribers > 0,
+            DefaultTimeoutExtensions.Timeout,
+            $"channel {channel} to be subscribed on the TLS Redis",
+            subscribers => $"{subscribers} subscribers");
     }
 
     private static async Task OpenSslAsync(string directory, params string[] arguments)

@@ -1,6 +1,7 @@
 using System.Text;
 using AotStreaming.Dispatch;
 using AotStreaming.Ingress;
+using AotStreaming.Testing.WebSockets;
 
 namespace AotStreaming.Decoding;
 
@@ -107,6 +108,19 @@ public sealed class EventDecoderTests
         Assert.False(facts.HasFiltered);
     }
 
-    /// <summary>The JSON text of a wire frame (the frame's header is checked by WebSocketWireFrameTests).</summary>
-    private static string Text(byte[] frame) => Encoding.UTF8.GetString(Serialization.WebSocketWireFrame.Payload(frame));
+    /// <summary>
+    /// The JSON text of a wire frame, read by the raw test client's frame reader: exactly one final text frame
+    /// (each length form is checked against the runtime's parser by WebSocketWireFrameTests).
+    /// </summary>
+    private static string Text(byte[] frame)
+    {
+        var reader = new WebSocketFrameReader(frame.Length);
+        frame.CopyTo(reader.GetReceiveMemory());
+        reader.Advance(frame.Length);
+        Assert.True(reader.TryRead(out var opcode, out var payload), "not one whole frame");
+        Assert.Equal(WebSocketOpcode.Text, opcode);
+        var text = Encoding.UTF8.GetString(payload);
+        Assert.False(reader.TryRead(out _, out _), "bytes after the frame");
+        return text;
+    }
 }

@@ -1,13 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace AotStreaming.Benchmarks;
+namespace AotStreaming.Testing.WebSockets;
 
 /// <summary>
 /// The HTTP/1.1 upgrade of RFC 6455 §4.1, written and checked by hand: it runs once per client, so it may use
-/// strings; what matters is that the tool only counts a connection when the server really accepted the upgrade.
+/// strings; what matters is that a client (a test's, the load tool's) only counts as connected when the server
+/// really accepted the upgrade.
 /// </summary>
-internal static class WebSocketHandshake
+public static class WebSocketHandshake
 {
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -21,13 +22,15 @@ internal static class WebSocketHandshake
         return Convert.ToBase64String(nonce);
     }
 
-    public static byte[] BuildRequest(string host, string pathAndQuery, string key) => Encoding.ASCII.GetBytes(
+    /// <summary>The upgrade request; <paramref name="extraHeaders"/> are whole header lines, each ending in CRLF.</summary>
+    public static byte[] BuildRequest(string host, string pathAndQuery, string key, string extraHeaders = "") => Encoding.ASCII.GetBytes(
         $"GET {pathAndQuery} HTTP/1.1\r\n" +
         $"Host: {host}\r\n" +
         "Upgrade: websocket\r\n" +
         "Connection: Upgrade\r\n" +
         $"Sec-WebSocket-Key: {key}\r\n" +
         "Sec-WebSocket-Version: 13\r\n" +
+        extraHeaders +
         "\r\n");
 
     /// <summary>The Sec-WebSocket-Accept a server must answer <paramref name="key"/> with.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using System.Net.WebSockets;
 
-namespace AotStreaming.Benchmarks;
+namespace AotStreaming.Testing.WebSockets;
 
 public sealed class WebSocketFrameWriterTests
 {
@@ -50,6 +51,52 @@ public sealed class WebSocketFrameWriterTests
 
         Assert.Equal(6, length);
         Assert.Equal(0x80, frame[1]);
+    }
+
+    [Theory]
+    [InlineData(0, 6)]
+    [InlineData(125, 6)]
+    [InlineData(126, 8)]
+    [InlineData(65_535, 8)]
+    [InlineData(65_536, 14)]
+    public async Task WriteFrame_EachLengthForm_ReadBackByRuntimeServerAsOneTextMessage(int length, int overhead)
+    {
+        var payload = new byte[length];
+        for (var i = 0; i < payload.Length; i++)
+        {
+            payload[i] = (byte)('a' + (i % 26));
+        }
+
+        var frame = new byte[WebSocketFrameWriter.FrameLength(length)];
+        var written = WebSocketFrameWriter.WriteFrame(frame, 0x81, payload);
+
+        Assert.Equal(overhead + length, written);
+        Assert.Equal(frame.Length, written);
+        // The runtime's server side rejects unmasked client frames, so reading it back also checks the mask.
+        using var server = WebSocket.CreateFromStream(new MemoryStream(frame), isServer: true, subProtocol: null, keepAliveInterval: TimeSpan.Zero);
+        var received = new byte[length + 16];
+        var result = await server.ReceiveAsync(received.AsMemory(), CancellationToken.None);
+        var total = result.Count;
+        while (!result.EndOfMessage)
+        {
+            result = await server.ReceiveAsync(received.AsMemory(total), CancellationToken.None);
+            total += result.Count;
+        }
+
+        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+        Assert.Equal(payload, received[..total]);
+    }
+
+    [Fact]
+    public void WriteFrame_AnyFirstByte_WrittenAsGiven()
+    {
+        var frame = new byte[WebSocketFrameWriter.FrameLength(2)];
+
+        WebSocketFrameWriter.WriteFrame(frame, 0xA1, "{}"u8);
+
+        // RSV2 set on a final text frame: tests send such frames to check the server's protocol errors.
+        Assert.Equal(0xA1, frame[0]);
+        Assert.Equal("{}"u8.ToArray(), Unmask(frame));
     }
 
     private static byte[] Unmask(ReadOnlySpan<byte> frame)

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace AotStreaming.Benchmarks;
+namespace AotStreaming.Testing.WebSockets;
 
 public sealed class WebSocketFrameReaderTests
 {

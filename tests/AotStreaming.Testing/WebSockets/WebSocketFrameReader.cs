@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 
-namespace AotStreaming.Benchmarks;
+namespace AotStreaming.Testing.WebSockets;
 
 /// <summary>
 /// The receive side of a client WebSocket over a raw socket: one reusable buffer that the socket fills, and a
@@ -10,7 +10,7 @@ namespace AotStreaming.Benchmarks;
 /// control frames come back as they arrive, also between the fragments of a message (RFC 6455 §5.4).
 /// Payload spans point into the reader's buffers and stay valid until the next <see cref="GetReceiveMemory"/>.
 /// </summary>
-internal sealed class WebSocketFrameReader
+public sealed class WebSocketFrameReader
 {
     // Frames larger than this are a broken stream, not a status: stop instead of allocating gigabytes.
     public const int MaxMessageBytes = 16 * 1024 * 1024;

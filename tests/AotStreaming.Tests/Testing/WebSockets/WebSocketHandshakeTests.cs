@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AotStreaming.Benchmarks;
+namespace AotStreaming.Testing.WebSockets;
 
 public sealed class WebSocketHandshakeTests
 {
