@@ -25,9 +25,15 @@ internal sealed class RawWebSocket : IDisposable
     /// <summary>How long one read may wait; longer than the default for tests that wait for 30 s pings.</summary>
     public TimeSpan ReadTimeout { get; set; } = DefaultTimeoutExtensions.Timeout;
 
-    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery, string extraHeaders = "")
+    /// <param name="receiveBufferBytes">A small receive buffer (set before connect) makes a client that stops reading fill the server's socket soon.</param>
+    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery, string extraHeaders = "", int receiveBufferBytes = 0)
     {
         var tcp = new TcpClient();
+        if (receiveBufferBytes > 0)
+        {
+            tcp.ReceiveBufferSize = receiveBufferBytes;
+        }
+
         await tcp.ConnectAsync("127.0.0.1", server.Port).DefaultTimeout();
         var socket = new RawWebSocket(tcp);
         var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -123,6 +129,13 @@ internal sealed class RawWebSocket : IDisposable
 
     private static bool EndsWithBlankLine(List<byte> bytes) =>
         bytes.Count >= 4 && bytes[^4] == '\r' && bytes[^3] == '\n' && bytes[^2] == '\r' && bytes[^1] == '\n';
+
+    /// <summary>Drops the connection with a TCP reset (linger 0), as a client that crashes or loses its network.</summary>
+    public void Reset()
+    {
+        _tcp.Client.LingerState = new LingerOption(true, 0);
+        _tcp.Client.Close();
+    }
 
     public void Dispose()
     {
