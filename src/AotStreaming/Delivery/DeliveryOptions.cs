@@ -44,6 +44,14 @@ public sealed class DeliveryOptions
     /// </summary>
     public bool InlineSocketScheduling { get; set; } = true;
 
+    /// <summary>
+    /// Write WebSocket frames (events and the runtime's control frames alike) straight to the connection's socket once
+    /// the 101 response is out, instead of through Kestrel's output pipe: one send per frame without a copy into pipe
+    /// blocks or a pipe reader loop (README, Performance). Falls back to the pipe by itself
+    /// where the socket is not reachable or not alone (TLS, no socket transport, InlineSocketScheduling off).
+    /// </summary>
+    public bool RawSocketWrites { get; set; } = true;
+
     /// <summary>Seconds between SSE <c>:thump</c> comments; Mastodon's server uses 15 s.</summary>
     public double SseHeartbeatSeconds { get; set; } = 15;
 

@@ -9,6 +9,10 @@ namespace AotStreaming.Delivery;
 /// Everything the runtime reads passes <see cref="Pongs"/>, which counts the client's pongs for <see cref="WebSocketPinger"/>.
 /// </para>
 /// <para>
+/// Once <see cref="UseRawSocket"/> has been called (right after the 101 response), every write of both writers goes
+/// to the <see cref="RawSocketWriter"/> instead of Kestrel's output pipe; reads always come through Kestrel.
+/// </para>
+/// <para>
 /// One rewrite on the way out: a close frame carrying status 1005 becomes an empty close frame. .NET's WebSocket
 /// always writes the status it is given, but 1005 ("no status") must never be on the wire (RFC 6455 §7.4.1) and
 /// strict clients (.NET's own ClientWebSocket) abort on it; upstream's kill sends an empty close frame, which clients
@@ -25,6 +29,14 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
 
     public PongCounter Pongs { get; } = new();
 
+    private RawSocketWriter? _raw;
+
+    /// <summary>True once writes bypass Kestrel's output pipe.</summary>
+    public bool WritesToRawSocket => _raw is not null;
+
+    /// <summary>Sends every later write through <paramref name="writer"/>; called once, before the first write.</summary>
+    public void UseRawSocket(RawSocketWriter writer) => _raw = writer;
+
     public override bool CanRead => inner.CanRead;
 
     public override bool CanSeek => false;
@@ -36,11 +48,19 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>Whole frames from the connection's writer, which already holds the gate.</summary>
-    public ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) => inner.WriteAsync(frame, cancellationToken);
+    public ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        _raw is { } raw ? raw.WriteAsync(frame, cancellationToken) : inner.WriteAsync(frame, cancellationToken);
 
-    public override void Flush() => inner.Flush();
+    public override void Flush()
+    {
+        if (_raw is null)
+        {
+            inner.Flush();
+        }
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    // The raw socket has nothing to flush: a completed send is in the kernel.
+    public override Task FlushAsync(CancellationToken cancellationToken) => _raw is null ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
 
     public override int Read(byte[] buffer, int offset, int count)
     {
@@ -67,7 +87,7 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
         await Gate.EnterAsync(cancellationToken);
         try
         {
-            await inner.WriteAsync(Rewrite(buffer), cancellationToken);
+            await WriteFrameAsync(Rewrite(buffer), cancellationToken);
         }
         finally
         {

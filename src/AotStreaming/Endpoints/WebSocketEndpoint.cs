@@ -5,6 +5,7 @@ using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Protocol;
 using AotStreaming.Routing;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -78,6 +79,7 @@ internal sealed class WebSocketEndpoint(
             var stream = (context.Features.Get<IHttpUpgradeFeature>() as WebSocketUpgradeFeature)?.Stream
                 ?? throw new InvalidOperationException("the upgraded stream was not created by WebSocketUpgradeFeature");
             var connection = new WebSocketClient(socket, stream, user, delivery, metrics);
+            UseRawSocketIfPossible(context, stream, delivery, connection.Id);
             var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(delivery.CloseGraceSeconds), logger);
             tracker.Opened(connection, context.Request.Query["stream"].ToString());
             try
@@ -92,6 +94,24 @@ internal sealed class WebSocketEndpoint(
         finally
         {
             limiter.Leave(context);
+        }
+    }
+
+    /// <summary>
+    /// After the 101 response, frames may bypass Kestrel's output pipe (<see cref="RawSocketWriter"/>); Kestrel passes
+    /// its connection features, the socket among them, through to the request's.
+    /// </summary>
+    private void UseRawSocketIfPossible(HttpContext context, WebSocketTransportStream stream, DeliveryOptions delivery, long connectionId)
+    {
+        var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (RawSocketWriter.TryCreate(socket, context.Request.IsHttps, HttpProtocol.IsHttp11(context.Request.Protocol), delivery, out var reason) is { } writer)
+        {
+            stream.UseRawSocket(writer);
+            logger.RawSocketWrites(connectionId);
+        }
+        else
+        {
+            logger.PipeWrites(connectionId, reason!);
         }
     }
 }

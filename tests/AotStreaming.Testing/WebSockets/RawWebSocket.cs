@@ -29,12 +29,19 @@ public sealed class RawWebSocket : IDisposable
     /// <summary>
     /// Connects and upgrades; fails unless the server accepted the upgrade (101 with the right
     /// Sec-WebSocket-Accept). <paramref name="extraHeaders"/> are whole header lines, each ending in CRLF.
+    /// A small <paramref name="receiveBufferBytes"/> (set before connecting) makes a client that stops reading fill
+    /// the server's socket soon.
     /// </summary>
-    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery, string extraHeaders = "")
+    public static async Task<RawWebSocket> ConnectAsync(StreamingServer server, string pathAndQuery, string extraHeaders = "", int receiveBufferBytes = 0)
     {
         var raw = new RawWebSocket(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
         try
         {
+            if (receiveBufferBytes > 0)
+            {
+                raw._socket.ReceiveBufferSize = receiveBufferBytes;
+            }
+
             await raw._socket.ConnectAsync(IPAddress.Loopback, server.Port).DefaultTimeout();
             var key = WebSocketHandshake.CreateKey();
             await raw.SendAllAsync(WebSocketHandshake.BuildRequest($"127.0.0.1:{server.Port}", pathAndQuery, key, extraHeaders));
@@ -109,6 +116,13 @@ public sealed class RawWebSocket : IDisposable
         }
 
         return opcodes;
+    }
+
+    /// <summary>Drops the connection with a TCP reset (linger 0), as a client that crashes or loses its network.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        _socket.Close();
     }
 
     public void Dispose() => _socket.Dispose();
