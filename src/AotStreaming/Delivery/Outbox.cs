@@ -44,13 +44,15 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     }
 
     /// <summary>
-    /// What a frame counts against the byte bound: its size, but at most half the bound. The bound limits backlog,
-    /// not the size of one event (issue 10 item 6: three 20 MB statuses back to back dropped every reading client,
-    /// and so did a heartbeat queued behind one). A large frame thus always fits into an empty outbox, behind
-    /// another large one, and with small frames around it; a slow client still holds at most two large frames plus
-    /// small ones up to the bound, and large frames are shared with every other recipient, not copies.
+    /// What a frame counts against the byte bound: its size, but at most a quarter of the bound. The bound limits
+    /// backlog, not the size of one event (issue 10 item 6: three 20 MB statuses back to back dropped every reading
+    /// client, and so did a heartbeat queued behind one). A large frame thus always fits into an empty outbox; while a
+    /// reading client is sent the first of three back-to-back large frames (it left the queue), the other two plus
+    /// a heartbeat or ping still fit, which with half the bound they did not. A slow client still holds at most four
+    /// large frames (three plus small ones up to a quarter of the bound), and large frames are shared with every
+    /// other recipient, not copies.
     /// </summary>
-    private long Charge(int frameBytes) => maxBytes > 0 ? Math.Min(frameBytes, Math.Max(1, maxBytes / 2)) : 0;
+    private long Charge(int frameBytes) => maxBytes > 0 ? Math.Min(frameBytes, Math.Max(1, maxBytes / 4)) : 0;
 
     private bool HasRoomFor(int frameBytes) =>
         maxBytes <= 0 || Interlocked.Read(ref _charged) + Charge(frameBytes) <= maxBytes;

@@ -54,6 +54,25 @@ internal sealed class PubSubMessageReader(int maxMessageBytes)
         return Continue(ref reader, out value);
     }
 
+    /// <summary>
+    /// Where the rest of a large payload can be read to directly, without passing through a read buffer: the
+    /// unfilled part of the payload being received, or empty when no payload is pending (or it is being skipped).
+    /// Only valid once the read buffer holds nothing more of it (the caller consumed it with <see cref="TryRead"/>).
+    /// </summary>
+    public Span<byte> PayloadRemaining =>
+        _channel is not null && _payload is not null && _done < _length ? _payload.AsSpan((int)_done) : [];
+
+    /// <summary><paramref name="count"/> bytes were read straight into <see cref="PayloadRemaining"/>.</summary>
+    public void PayloadReceived(int count)
+    {
+        if ((uint)count > (uint)PayloadRemaining.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count));
+        }
+
+        _done += count;
+    }
+
     /// <summary>Copies (or skips) what the buffer holds of the payload and its CRLF; true once the message is whole.</summary>
     private bool Continue(ref SequenceReader<byte> reader, out object? value)
     {

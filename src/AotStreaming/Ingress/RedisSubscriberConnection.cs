@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
@@ -39,9 +38,6 @@ internal sealed class RedisSubscriberConnection(
     private static readonly TimeSpan s_silenceLimit = TimeSpan.FromSeconds(35);
     private static readonly TimeSpan s_firstRetry = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_maxRetry = TimeSpan.FromSeconds(5);
-    // A burst larger than Redis' pubsub output limit (client-output-buffer-limit pubsub, 32 MB hard by default)
-    // gets this connection closed by Redis; a large kernel buffer absorbs bursts while the read loop catches up.
-    private const int ReceiveBufferBytes = 8 * 1024 * 1024;
 
     private readonly Lock _lock = new();
     private readonly HashSet<string> _wanted = new(StringComparer.Ordinal);
@@ -212,7 +208,7 @@ internal sealed class RedisSubscriberConnection(
 
         var tlsHost = redisOptions.Ssl ? RespLink.TlsHost(endPoint, redisOptions.SslHost) : null;
         await using var link = await RespLink.ConnectAsync(
-            endPoint, tlsHost, trust, TimeSpan.FromMilliseconds(redisOptions.ConnectTimeout), ReceiveBufferBytes, cancel);
+            endPoint, tlsHost, trust, TimeSpan.FromMilliseconds(redisOptions.ConnectTimeout), cancel);
         using var connectionStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         await HandshakeAsync(link, connectionStop.Token);
 
@@ -248,55 +244,42 @@ internal sealed class RedisSubscriberConnection(
 
         await link.FlushAsync(connectionStop.Token);
         var lastRead = Environment.TickCount64;
-        var messages = new PubSubMessageReader(MaxMessageBytes);
-        var writing = WriteLoopAsync(commands.Reader, link.Writer, () => lastRead, connectionStop);
+        var writing = WriteLoopAsync(commands.Reader, link.Writer, () => Volatile.Read(ref lastRead), connectionStop);
+        // From here the socket is read on its own thread (SubscriberReadThread says why); these locals are only
+        // touched there. Cancelling the connection shuts the socket down, which wakes that thread's blocked read.
+        var presenceReplies = keys.Length;
+        var presenceFailureLogged = false;
+        var announced = false;
+        void OnValue(object? value)
+        {
+            if (presenceReplies > 0)
+            {
+                presenceReplies--;
+                if (value is RespError error && !presenceFailureLogged)
+                {
+                    presenceFailureLogged = true;
+                    logger.PresenceKeyFailed(error.Message);
+                }
+
+                return;
+            }
+
+            if (!announced)
+            {
+                // The first reply after the SETs is the first SUBSCRIBE's (or the PING's): receiving from here.
+                announced = true;
+                OnSubscribed(endPoint, snapshot.Length);
+            }
+
+            Handle(value);
+        }
+
         try
         {
-            var presenceReplies = keys.Length;
-            var presenceFailureLogged = false;
-            var announced = false;
-            while (true)
-            {
-                var result = await link.Reader.ReadAsync(connectionStop.Token);
-                lastRead = Environment.TickCount64;
-                var buffer = result.Buffer;
-                var sequence = new SequenceReader<byte>(buffer);
-                while (true)
-                {
-                    if (!messages.TryRead(ref sequence, out var value))
-                    {
-                        buffer = buffer.Slice(sequence.Position);
-                        break;
-                    }
-
-                    if (presenceReplies > 0)
-                    {
-                        presenceReplies--;
-                        if (value is RespError error && !presenceFailureLogged)
-                        {
-                            presenceFailureLogged = true;
-                            logger.PresenceKeyFailed(error.Message);
-                        }
-
-                        continue;
-                    }
-
-                    if (!announced)
-                    {
-                        // The first reply after the SETs is the first SUBSCRIBE's (or the PING's): receiving from here.
-                        announced = true;
-                        OnSubscribed(endPoint, snapshot.Length);
-                    }
-
-                    Handle(value);
-                }
-
-                link.Reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    throw new IOException("Redis closed the subscriber connection");
-                }
-            }
+            using var abort = connectionStop.Token.Register(link.Abort);
+            await SubscriberReadThread.RunAsync(
+                link.Stream, link.TakeBuffered(), new PubSubMessageReader(MaxMessageBytes), OnValue,
+                () => Volatile.Write(ref lastRead, Environment.TickCount64), connectionStop.Token);
         }
         finally
         {

@@ -18,13 +18,13 @@ internal sealed class RespLink : IAsyncDisposable
     private readonly Socket _socket;
     private readonly Stream _stream;
 
-    private RespLink(EndPoint endPoint, Socket socket, Stream stream, int readBufferBytes)
+    private RespLink(EndPoint endPoint, Socket socket, Stream stream)
     {
         EndPoint = endPoint;
         _socket = socket;
         _stream = stream;
         Writer = PipeWriter.Create(stream);
-        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: readBufferBytes, minimumReadSize: Math.Min(readBufferBytes, 64 * 1024)));
+        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096));
     }
 
     public EndPoint EndPoint { get; }
@@ -34,17 +34,19 @@ internal sealed class RespLink : IAsyncDisposable
     public PipeWriter Writer { get; }
 
     /// <param name="tlsHost">The name the certificate must carry; null = plain TCP.</param>
-    /// <param name="receiveBufferBytes">Kernel receive buffer; 0 = the system default.</param>
+    /// <remarks>
+    /// The kernel receive buffer is left to the system on purpose: setting SO_RCVBUF turns off TCP's receive-window
+    /// autotuning, which grows the window up to <c>net.ipv4.tcp_rmem</c>'s maximum (6 MB by default, 32 MB on the
+    /// development machine) while a large
+    /// message streams in; a fixed 8 MB (capped further by <c>net.core.rmem_max</c>) made Redis keep the rest in the
+    /// subscriber's output buffer, which its pub/sub limit counts (issue 10 item 6).
+    /// </remarks>
     public static async Task<RespLink> ConnectAsync(
-        EndPoint endPoint, string? tlsHost, RedisCertificateTrust trust, TimeSpan timeout, int receiveBufferBytes, CancellationToken cancel)
+        EndPoint endPoint, string? tlsHost, RedisCertificateTrust trust, TimeSpan timeout, CancellationToken cancel)
     {
         Socket socket = endPoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (receiveBufferBytes > 0)
-        {
-            socket.ReceiveBufferSize = receiveBufferBytes;
-        }
 
         try
         {
@@ -57,9 +59,7 @@ internal sealed class RespLink : IAsyncDisposable
                 stream = await AuthenticateAsync(stream, tlsHost, trust, deadline.Token);
             }
 
-            // 1 MiB reads for the subscriber: a large message drains the socket in a few dozen reads instead of hundreds
-            // (Redis closes a subscriber whose output buffer passes 32 MB); idle, the pipe returns its buffer to the pool.
-            return new RespLink(endPoint, socket, stream, receiveBufferBytes > 0 ? 1024 * 1024 : 4096);
+            return new RespLink(endPoint, socket, stream);
         }
         catch
         {
@@ -109,6 +109,37 @@ internal sealed class RespLink : IAsyncDisposable
         {
             await ssl.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The connection's stream, for a reader that takes it over from <see cref="Reader"/> (the subscriber's read
+    /// thread); it first takes what <see cref="Reader"/> already buffered with <see cref="TakeBuffered"/>.
+    /// </summary>
+    public Stream Stream => _stream;
+
+    /// <summary>Bytes <see cref="Reader"/> read from the stream but nobody consumed yet; they are consumed now.</summary>
+    public byte[] TakeBuffered()
+    {
+        if (!Reader.TryRead(out var result))
+        {
+            return [];
+        }
+
+        var bytes = result.Buffer.ToArray();
+        Reader.AdvanceTo(result.Buffer.End);
+        return bytes;
+    }
+
+    /// <summary>Shuts the socket down, which wakes a read blocked on it (the stream then reports its end).</summary>
+    public void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
         }
     }
 

@@ -86,7 +86,7 @@ internal sealed class SentinelMonitor(ConfigurationOptions options, ILogger logg
     {
         // A sentinel answers in a millisecond; a dead one must not hold up the others for the full ConnectTimeout.
         var timeout = TimeSpan.FromMilliseconds(Math.Min(options.ConnectTimeout, 2000));
-        var link = await RespLink.ConnectAsync(sentinel, tlsHost: null, RedisCertificateTrust.SystemOnly, timeout, receiveBufferBytes: 0, cancel);
+        var link = await RespLink.ConnectAsync(sentinel, tlsHost: null, RedisCertificateTrust.SystemOnly, timeout, cancel);
         try
         {
             if (options.Password is { Length: > 0 } password)
@@ -257,7 +257,7 @@ internal sealed class SentinelMonitor(ConfigurationOptions options, ILogger logg
                 // at the very moment of the promotion: connect again and ask once more.
                 // Sentinel mode is plain TCP (only REDIS_URL can ask for TLS), as upstream's configuration.
                 await using var link = await RespLink.ConnectAsync(candidate, tlsHost: null, RedisCertificateTrust.SystemOnly,
-                    TimeSpan.FromMilliseconds(options.ConnectTimeout), receiveBufferBytes: 0, limit.Token);
+                    TimeSpan.FromMilliseconds(options.ConnectTimeout), limit.Token);
                 if (options.Password is { Length: > 0 } password
                     && await link.CommandAsync(options.User is { Length: > 0 } user ? ["AUTH", user, password] : ["AUTH", password], limit.Token) is RespError)
                 {

@@ -20,8 +20,8 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
     private readonly StreamingServer _server = fixture.Server;
 
     /// <summary>
-    /// Each publish waits until the server has read the previous message off its Redis socket. Reports RSS but does
-    /// not assert it yet (the aggressive collection brings it from ~420 MB to ~170 MB, not to 1.5× of ~76 MB).
+    /// Each publish waits until both clients have the previous status. Reports RSS but does not assert it yet (the
+    /// aggressive collection brings it from ~420 MB to ~170 MB, not to 1.5× of ~76 MB).
     /// </summary>
     [Fact]
     public Task ThreeTwentyMegabyteStatuses_Paced_FastClientsGetAll_NobodyDropped() => RunAsync(backToBack: false);
@@ -29,13 +29,69 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
     /// <summary>
     /// The three are pipelined. A bare reference subscriber (raw socket, 1 MiB reads, discards) listens on the same
     /// channel in the same run; if even it is closed by Redis, the burst is not physically sustainable on this machine
-    /// and the server is not held to it. Measured 2026-12-04 (2 shared cores, load ~10): the reference kept its
-    /// connection (62.9 MB read) while the server's subscriber was closed, so the server is at fault, not the machine.
+    /// and the server is not held to it. Before the subscriber socket had its own read thread and TCP autotuning, the
+    /// reference kept its connection in such runs while the server's subscriber was closed.
     /// </summary>
-    [Fact(Skip = "Issue 10 item 6, not met: in the same run a bare reference subscriber survives the pipelined burst but the server's subscriber is closed by Redis' 32 MB pubsub limit, and RSS settles at ~2.2x (77 -> 167 MB after 60 s) instead of 1.5x; see the h-large branch report")]
-    public Task ThreeTwentyMegabyteStatuses_BackToBack_FastClientsGetAll_SubscriberKept_RssReturns() => RunAsync(backToBack: true);
+    [Fact(Skip = "Issue 10 item 6, not reliable yet: passes run alone (JIT 2/2), but run after the paced test on the same server Redis closed the server's subscriber while the reference in the same run was kept (JIT 1 of 2, native 2 of 2); see large-report.md")]
+    public Task ThreeTwentyMegabyteStatuses_BackToBack_FastClientsGetAll_SubscriberKept() => RunAsync(backToBack: true, assertRss: false);
 
-    private async Task RunAsync(bool backToBack)
+    /// <summary>The same burst, and RSS back within 1.5× of its pre-burst value 60 s later.</summary>
+    [Fact(Skip = "Issue 10 item 6, RSS not met: after the back-to-back burst RSS settles at 1.8-2.1x its pre-burst value 60 s later (JIT 79 -> 256 -> 146-166 MB), not 1.5x; see large-report.md")]
+    public Task ThreeTwentyMegabyteStatuses_BackToBack_RssReturnsWithinOneAndAHalfTimes() => RunAsync(backToBack: true, assertRss: true);
+
+    /// <summary>
+    /// Ingress:MaxMessageBytes at its shipped default (32 MiB; the fixture passes no option): a message just over it
+    /// is skipped, counted and logged once, and the messages around it are still delivered. Redis' own pub/sub limit
+    /// (32 MB hard) would close any subscriber before such a message reached it, so it is lifted for this test and
+    /// restored after (the tests of this class run one at a time, so the back-to-back test still meets the default).
+    /// </summary>
+    [Fact]
+    public async Task MessageJustOverShippedMaxMessageBytes_SkippedCountedLoggedOnce_OthersDelivered()
+    {
+        const int ShippedMaxMessageBytes = 32 * 1024 * 1024;
+        var viewer = await fixture.Database.CreateUserAsync();
+        var author = await fixture.Database.CreateUserAsync();
+        var channel = $"timeline:{viewer.AccountId}";
+        await using var socket = await FrameReceiver.ConnectWebSocketAsync(_server, viewer, "user");
+        await using var sse = await FrameReceiver.ConnectSseAsync(_server, viewer, "/api/v1/streaming/user");
+        await ChannelSync.SyncAsync(_server, channel, socket, sse);
+        var oversized = FilterScenario.Status("too-big", author.AccountId, author.Username, content: new string('x', ShippedMaxMessageBytes));
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(oversized), ShippedMaxMessageBytes + 1, ShippedMaxMessageBytes + 4096);
+        var skippedBefore = MetricsText.Value(await _server.MetricsAsync(), "aot_streaming_redis_oversized_total");
+        var outputBefore = _server.Output.Length;
+        await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestEnvironment.RedisEndpoint + ",allowAdmin=true");
+        var redis = admin.GetServer(admin.GetEndPoints()[0]);
+        var limits = (await redis.ConfigGetAsync("client-output-buffer-limit")).Single().Value;
+        var pubsubLimit = limits[limits.IndexOf("pubsub", StringComparison.Ordinal)..];
+        await redis.ConfigSetAsync("client-output-buffer-limit", "pubsub 0 0 0");
+        try
+        {
+            await _server.PublishAsync(channel, FilterScenario.Status("before", author.AccountId, author.Username));
+            await _server.PublishAsync(channel, oversized);
+            await _server.PublishAsync(channel, oversized);
+            await _server.PublishAsync(channel, FilterScenario.Status("after", author.AccountId, author.Username));
+
+            foreach (var receiver in new[] { socket, sse })
+            {
+                Assert.Equal("before", (await receiver.NextAsync(TimeSpan.FromSeconds(60))).Id);
+                Assert.Equal("after", (await receiver.NextAsync(TimeSpan.FromSeconds(60))).Id);
+            }
+        }
+        finally
+        {
+            await redis.ConfigSetAsync("client-output-buffer-limit", pubsubLimit);
+        }
+
+        var metrics = await _server.MetricsAsync();
+        Assert.Equal(skippedBefore + 2, MetricsText.Value(metrics, "aot_streaming_redis_oversized_total"));
+        // This test's lines only: the fixture's server is shared with the other tests of the class.
+        var log = _server.Output[outputBefore..];
+        Assert.Single(log.Split('\n'), line => line.Contains("Skipped a Redis message of", StringComparison.Ordinal));
+        Assert.DoesNotContain("Redis subscriber connection lost", log, StringComparison.Ordinal);
+        Assert.Equal(1, MetricsText.Value(metrics, "aot_streaming_redis_connected"));
+    }
+
+    private async Task RunAsync(bool backToBack, bool assertRss = false)
     {
         var viewer = await fixture.Database.CreateUserAsync();
         var author = await fixture.Database.CreateUserAsync();
@@ -62,25 +118,29 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
                 return;
             }
         }
-        else
-        {
-            foreach (var message in messages)
-            {
-                var received = MetricsText.Value(await _server.MetricsAsync(), "redis_messages_received_total");
-                await _server.PublishAsync(channel, message);
-                await MetricsText.WaitForAsync(_server, "redis_messages_received_total", n => n > received);
-            }
-        }
 
         try
         {
-            foreach (var receiver in new[] { socket, sse })
+            if (backToBack)
             {
+                foreach (var receiver in new[] { socket, sse })
+                {
+                    for (var i = 1; i <= 3; i++)
+                    {
+                        await ReceiveBigAsync(receiver, i);
+                    }
+                }
+            }
+            else
+            {
+                // Paced: status i+1 is published only once both clients have status i, so at most one large frame is
+                // ever in flight per client (waiting for the server to have read it off Redis was not enough: a client
+                // could still be receiving status i when i+1 queued behind it).
                 for (var i = 1; i <= 3; i++)
                 {
-                    var frame = await receiver.NextAsync(TimeSpan.FromSeconds(60));
-                    Assert.Equal("big" + i, frame.Id);
-                    Assert.Equal(ContentBytes, frame.PayloadJson.GetProperty("content").GetString()!.Length);
+                    await _server.PublishAsync(channel, messages[i - 1]);
+                    await ReceiveBigAsync(socket, i);
+                    await ReceiveBigAsync(sse, i);
                 }
             }
         }
@@ -100,11 +160,17 @@ public sealed class LargeMessageTests(ServerFixture fixture, ITestOutputHelper o
         Assert.Equal(1, MetricsText.Value(metrics, "aot_streaming_redis_connected"));
         var rssSettled = await WaitForRssAsync(limit: rssBefore * 3 / 2);
         output.WriteLine($"RSS before the burst {rssBefore / 1048576.0:F1} MB, after it {rssAfterBurst / 1048576.0:F1} MB, settled {rssSettled.Rss / 1048576.0:F1} MB after {rssSettled.Elapsed.TotalSeconds:F1} s");
-        if (backToBack)
+        if (assertRss)
         {
-            // Not met yet on the paced run either (measured 76 → 420 → 169 MB after 60 s): see the branch report.
             Assert.True(rssSettled.Rss <= rssBefore * 3 / 2, $"RSS {rssSettled.Rss} bytes {s_rssDeadline.TotalSeconds} s after the burst; before it {rssBefore} bytes");
         }
+    }
+
+    private static async Task ReceiveBigAsync(FrameReceiver receiver, int i)
+    {
+        var frame = await receiver.NextAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("big" + i, frame.Id);
+        Assert.Equal(ContentBytes, frame.PayloadJson.GetProperty("content").GetString()!.Length);
     }
 
     private async Task ExchangeAsync(string channel, TestUser author, string id, params FrameReceiver[] receivers)

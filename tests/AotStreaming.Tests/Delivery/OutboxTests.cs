@@ -16,12 +16,14 @@ public sealed class OutboxTests
     [Fact]
     public void TryEnqueue_WhenByteLimitWouldBeExceeded_ReturnsFalse()
     {
-        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
-        Assert.True(outbox.TryEnqueue(new byte[4]));
-        Assert.True(outbox.TryEnqueue(new byte[4]));
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 100);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(outbox.TryEnqueue(new byte[19]));
+        }
 
-        Assert.False(outbox.TryEnqueue(new byte[4]));
-        Assert.Equal(8, outbox.Bytes);
+        Assert.False(outbox.TryEnqueue(new byte[6]));
+        Assert.Equal(95, outbox.Bytes);
     }
 
     [Fact]
@@ -36,14 +38,30 @@ public sealed class OutboxTests
     }
 
     [Fact]
-    public void TryEnqueue_LargeFrames_OneMayWaitBehindAnother_NotTwo()
+    public void TryEnqueue_LargeFrames_FourMayWait_NotFive()
     {
-        var outbox = new Outbox(maxFrames: 100, maxBytes: 10);
-        Assert.True(outbox.TryEnqueue(new byte[50]));
-        Assert.True(outbox.TryEnqueue(new byte[50]));
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 100);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(outbox.TryEnqueue(new byte[500]));
+        }
 
-        Assert.False(outbox.TryEnqueue(new byte[50]));
-        Assert.Equal(100, outbox.Bytes);
+        Assert.False(outbox.TryEnqueue(new byte[500]));
+        Assert.Equal(2000, outbox.Bytes);
+    }
+
+    [Fact]
+    public void TryEnqueue_HeartbeatBehindThreeLargeFrames_IsAccepted()
+    {
+        var outbox = new Outbox(maxFrames: 100, maxBytes: 100);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(outbox.TryEnqueue(new byte[500]));
+        }
+
+        var accepted = outbox.TryEnqueue(new byte[20], isEvent: false);
+
+        Assert.True(accepted);
     }
 
     [Fact]
