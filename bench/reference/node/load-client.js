@@ -5,7 +5,7 @@
 // publisher's sent_at_ticks (CLOCK_MONOTONIC nanoseconds, the same clock as process.hrtime here).
 // The .NET tool drives it over stdin, one command a line:
 //   stats  -> one JSON line: connected, delivered, filterMatches, outOfOrder, disconnected, p50/p90/p99/max ms
-//   reset  -> forget the latencies recorded so far
+//   reset  -> forget the latencies recorded so far; answers "reset"
 //   node load-client.js --port P --clients N --stream public:local [--batch 200] [--token-prefix bench-token-]
 const readline = require('node:readline');
 const WebSocket = require('ws');
@@ -116,7 +116,10 @@ async function main() {
   input.on('line', (line) => {
     const command = line.trim();
     if (command === 'stats') console.log('stats ' + JSON.stringify(stats()));
-    else if (command === 'reset') recorded = 0;
+    else if (command === 'reset') {
+      recorded = 0;
+      console.log('reset');
+    }
   });
   input.on('close', () => process.exit(0));
 }
