@@ -21,9 +21,12 @@ run() { # name args...
     bash bench/run.sh "$@" 2>&1 | tee "artifacts/bench/$name.log" | grep -vE '^\s+\[' || true
     { echo "## $name: bench/run.sh $*"; echo; sed -n '/^=== comparison/,$p' "artifacts/bench/$name.log"; echo; } >> "$summary"
 }
-run compare-5000 compare --clients 5000
-run shared-10000 shared --clients 10000
-run shared-5000-node-tool shared --clients 5000 --load-tool node
+# On a machine other work also loads, a window's deliveries can lag by seconds: wait for them rather than count
+# them missing (DRAIN_SECONDS, default 30).
+drain=(--drain-seconds "${DRAIN_SECONDS:-30}")
+run compare-5000 compare --clients 5000 "${drain[@]}"
+run shared-10000 shared --clients 10000 "${drain[@]}"
+run shared-5000-node-tool shared --clients 5000 --load-tool node "${drain[@]}"
 
 if [ "${FULL:-0}" = 1 ]; then
     stall=(--pad 2000 --server-env Streaming__Delivery__WriteTimeoutSeconds=5)

@@ -63,7 +63,7 @@ if ! has_arg --pg; then
   # Durability off: this database is rebuilt for every run and only the streaming server's reads matter.
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgresql.log" -w -t 30 \
     -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null
+    start >/dev/null || { tail -n 20 "$pg_dir/postgresql.log" >&2; exit 1; }
   echo "private PostgreSQL on 127.0.0.1:$pg_port ($pg_dir)"
   args+=(--pg "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
 fi
