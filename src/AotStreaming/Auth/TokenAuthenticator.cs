@@ -1,5 +1,5 @@
-using AotStreaming.Endpoints;
 using AotStreaming.Postgres;
+using AotStreaming.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace AotStreaming.Auth;

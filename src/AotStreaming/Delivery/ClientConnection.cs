@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
-using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
 using AotStreaming.Filtering;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Delivery;
 

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
-using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
+using AotStreaming.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace AotStreaming.Delivery;

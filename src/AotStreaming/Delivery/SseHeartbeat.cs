@@ -1,3 +1,4 @@
+using AotStreaming.Protocol;
 using AotStreaming.Serialization;
 using Microsoft.Extensions.Options;
 

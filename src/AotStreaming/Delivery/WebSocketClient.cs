@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
-using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Delivery;
 

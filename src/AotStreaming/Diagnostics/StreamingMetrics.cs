@@ -1,4 +1,4 @@
-using AotStreaming.Delivery;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Diagnostics;
 

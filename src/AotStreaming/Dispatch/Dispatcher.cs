@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
 using AotStreaming.Filtering;
+using AotStreaming.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace AotStreaming.Dispatch;
@@ -25,7 +26,7 @@ internal sealed class Dispatcher
     {
         _metrics = metrics;
         Index = index;
-        _inbox = PipelineChannels.CreateDispatcherInbox(inboxCapacity);
+        _inbox = PipelineChannels.CreateDispatcherInbox<DispatcherCommand>(inboxCapacity);
         _filters = filters;
         _logger = logger;
     }

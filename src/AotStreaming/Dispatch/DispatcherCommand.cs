@@ -1,4 +1,5 @@
 using AotStreaming.Decoding;
+using AotStreaming.Delivery;
 
 namespace AotStreaming.Dispatch;
 

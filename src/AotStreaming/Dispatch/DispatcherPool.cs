@@ -1,6 +1,5 @@
 using AotStreaming.Delivery;
 using AotStreaming.Filtering;
-using AotStreaming.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -34,27 +33,16 @@ internal sealed class DispatcherPool : IDispatcherInboxes
 
     public int Assign() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_dispatchers.Length);
 
-    /// <summary>Adds a subscription: first to the dispatcher's own index, then to the router's view.</summary>
-    public async ValueTask AddAsync(Subscription subscription, SubscriptionIndex index)
-    {
-        var dispatcher = subscription.Connection.DispatcherIndex;
-        await _dispatchers[dispatcher].PostAsync(DispatcherCommand.Add(subscription));
-        foreach (var channel in subscription.RedisChannels)
-        {
-            index.Acquire(channel, dispatcher, presence: !subscription.IsSystem);
-        }
-    }
+    /// <summary>
+    /// Hands a new subscription to its connection's dispatcher. The caller (the subscribe path) makes it visible to
+    /// the router only after this, so the dispatcher knows the subscription before any event for it arrives.
+    /// </summary>
+    public ValueTask AddAsync(Subscription subscription) =>
+        _dispatchers[subscription.Connection.DispatcherIndex].PostAsync(DispatcherCommand.Add(subscription));
 
-    public async ValueTask RemoveAsync(Subscription subscription, SubscriptionIndex index)
-    {
-        var dispatcher = subscription.Connection.DispatcherIndex;
-        foreach (var channel in subscription.RedisChannels)
-        {
-            index.Release(channel, dispatcher, presence: !subscription.IsSystem);
-        }
-
-        await _dispatchers[dispatcher].PostAsync(DispatcherCommand.Remove(subscription));
-    }
+    /// <summary>Takes a subscription off its dispatcher; the caller has already hidden it from the router.</summary>
+    public ValueTask RemoveAsync(Subscription subscription) =>
+        _dispatchers[subscription.Connection.DispatcherIndex].PostAsync(DispatcherCommand.Remove(subscription));
 
     public int TotalQueueDepth()
     {

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using AotStreaming.Routing;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Endpoints;
 

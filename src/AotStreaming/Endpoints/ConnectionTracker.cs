@@ -1,5 +1,6 @@
 using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
+using AotStreaming.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace AotStreaming.Endpoints;

@@ -3,6 +3,7 @@ using AotStreaming.Auth;
 using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using AotStreaming.Serialization;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,3 @@
-using AotStreaming.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
 namespace AotStreaming.Endpoints;

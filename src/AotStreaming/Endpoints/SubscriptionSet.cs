@@ -1,3 +1,4 @@
+using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Routing;
@@ -5,8 +6,10 @@ using AotStreaming.Routing;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them). Used only by the
-/// connection's own request loop, so it needs no lock; changes reach the dispatcher through its inbox.
+/// One connection's subscriptions by key (channel ids joined by ';', as upstream dedups them), and the last step
+/// of the subscribe path: the dispatcher's inbox, then the router's <see cref="SubscriptionIndex"/> (which issues
+/// Redis SUBSCRIBE for a channel's first listener). Used only by the connection's own request loop, so it needs
+/// no lock.
 /// </summary>
 internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIndex index, StreamingMetrics metrics)
 {
@@ -24,7 +27,14 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
             return false;
         }
 
-        await dispatchers.AddAsync(subscription, index);
+        // The dispatcher first, then the router's view: an event routed to the dispatcher finds the subscription.
+        await dispatchers.AddAsync(subscription);
+        var dispatcher = subscription.Connection.DispatcherIndex;
+        foreach (var channel in subscription.RedisChannels)
+        {
+            index.Acquire(channel, dispatcher, presence: !subscription.IsSystem);
+        }
+
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? 2 : 1);
         return true;
     }
@@ -36,7 +46,14 @@ internal sealed class SubscriptionSet(DispatcherPool dispatchers, SubscriptionIn
             return false;
         }
 
-        await dispatchers.RemoveAsync(subscription, index);
+        // The reverse order: no more events are routed to the dispatcher for it, then the dispatcher forgets it.
+        var dispatcher = subscription.Connection.DispatcherIndex;
+        foreach (var channel in subscription.RedisChannels)
+        {
+            index.Release(channel, dispatcher, presence: !subscription.IsSystem);
+        }
+
+        await dispatchers.RemoveAsync(subscription);
         metrics.ChannelSubscribed(subscription.Connection.Transport, subscription.ChannelName, subscription.IsSystem ? -2 : -1);
         return true;
     }

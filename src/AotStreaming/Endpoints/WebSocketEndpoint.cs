@@ -3,6 +3,7 @@ using AotStreaming.Auth;
 using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using AotStreaming.Serialization;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,5 @@
 using AotStreaming.Decoding;
+using AotStreaming.Delivery;
 using AotStreaming.Dispatch;
 
 namespace AotStreaming.Filtering;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using AotStreaming.Postgres;
 using AotStreaming.Serialization;
 
 namespace AotStreaming.Filtering;

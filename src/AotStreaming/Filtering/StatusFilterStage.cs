@@ -1,4 +1,5 @@
 using AotStreaming.Decoding;
+using AotStreaming.Delivery;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Postgres;

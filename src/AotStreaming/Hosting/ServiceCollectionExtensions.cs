@@ -42,6 +42,14 @@ public static class ServiceCollectionExtensions
         });
         services.AddSingleton<StreamingDatabase>();
         services.AddSingleton<PostgresPoolStatistics>();
+        services.AddSingleton(sp =>
+        {
+            var dispatch = sp.GetRequiredService<IOptions<DispatchOptions>>().Value;
+            return new IngressSizes(
+                dispatch.IngressCapacity,
+                TimeSpan.FromSeconds(dispatch.PresenceKeyTtlSeconds),
+                TimeSpan.FromSeconds(dispatch.PresenceKeyRefreshSeconds));
+        });
         services.AddSingleton<RedisEventSource>();
         services.AddSingleton<IEventSource>(sp => sp.GetRequiredService<RedisEventSource>());
         services.AddSingleton(sp => new SubscriptionIndex(

@@ -2,6 +2,7 @@ using AotStreaming.Configuration;
 using AotStreaming.Delivery;
 using AotStreaming.Dispatch;
 using AotStreaming.Ingress;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

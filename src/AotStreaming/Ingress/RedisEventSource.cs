@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using AotStreaming.Configuration;
 using AotStreaming.Diagnostics;
-using AotStreaming.Dispatch;
+using AotStreaming.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -32,17 +32,16 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
 
     public RedisEventSource(
         MastodonSettings settings,
-        IOptions<DispatchOptions> dispatchOptions,
+        IngressSizes sizes,
         IOptions<IngressOptions> ingressOptions,
         StreamingMetrics metrics,
         ILogger<RedisEventSource> logger)
     {
-        var options = dispatchOptions.Value;
         _namespace = new RedisNamespace(settings.RedisNamespace);
         _metrics = metrics;
         _logger = logger;
-        _events = PipelineChannels.CreateIngress(options.IngressCapacity);
-        _presenceTtl = TimeSpan.FromSeconds(options.PresenceKeyTtlSeconds);
+        _events = PipelineChannels.CreateIngress<RawEvent>(sizes.Capacity);
+        _presenceTtl = sizes.PresenceKeyTtl;
         // The command connection; kept in a field for the process lifetime (a multiplexer only referenced from a
         // local can be collected, silently dropping its connection: native-aot-notes pitfall 6).
         _commands = ConnectionMultiplexer.Connect(settings.Redis.Clone());
@@ -59,8 +58,7 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
         };
         _subscriber.MessageSkipped += OnOversizedMessage;
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);
-        var refresh = TimeSpan.FromSeconds(options.PresenceKeyRefreshSeconds);
-        _presenceTimer.Change(refresh, refresh);
+        _presenceTimer.Change(sizes.PresenceKeyRefresh, sizes.PresenceKeyRefresh);
     }
 
     public ChannelReader<RawEvent> Events => _events.Reader;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
-using AotStreaming.Filtering;
+using AotStreaming.Protocol;
 using Npgsql;
 using NpgsqlTypes;
 

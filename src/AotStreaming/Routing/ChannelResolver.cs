@@ -1,10 +1,8 @@
 using System.Text;
-using AotStreaming.Auth;
 using AotStreaming.Delivery;
-using AotStreaming.Dispatch;
-using AotStreaming.Endpoints;
 using AotStreaming.Ingress;
 using AotStreaming.Postgres;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Routing;
 

@@ -2,6 +2,7 @@ using AotStreaming.Decoding;
 using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Ingress;
+using AotStreaming.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace AotStreaming.Routing;
@@ -66,7 +67,7 @@ internal sealed class Router(IEventSource source, SubscriptionIndex index, IDisp
         if (result == DecodeResult.Deliverable)
         {
             metrics.RecipientsPerMessage.Observe(recipients);
-            var connected = metrics.ConnectedClients(Delivery.Transport.WebSocket) + metrics.ConnectedClients(Delivery.Transport.EventSource);
+            var connected = metrics.ConnectedClients(Transport.WebSocket) + metrics.ConnectedClients(Transport.EventSource);
             metrics.AudienceShare.Observe(connected > 0 ? Math.Min(1.0, (double)recipients / connected) : 0);
         }
     }

@@ -1,5 +1,6 @@
 using AotStreaming.Auth;
 using AotStreaming.Diagnostics;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Delivery;
 

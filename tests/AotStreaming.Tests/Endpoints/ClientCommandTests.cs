@@ -1,4 +1,5 @@
 using System.Text;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using Xunit;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using AotStreaming.Postgres;
 
 namespace AotStreaming.Filtering;
 

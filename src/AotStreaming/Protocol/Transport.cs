@@ -1,4 +1,4 @@
-namespace AotStreaming.Delivery;
+namespace AotStreaming.Protocol;
 
 internal enum Transport
 {

@@ -1,4 +1,4 @@
-namespace AotStreaming.Endpoints;
+namespace AotStreaming.Protocol;
 
 /// <summary>
 /// An error with upstream's exact client-facing text and status (reference §2.4): 400 for request errors, 401 for

@@ -1,7 +1,7 @@
-using AotStreaming.Decoding;
 using AotStreaming.Delivery;
+using AotStreaming.Protocol;
 
-namespace AotStreaming.Dispatch;
+namespace AotStreaming.Decoding;
 
 /// <summary>Picks the cached frame variant of an event for one subscription.</summary>
 internal static class Frames

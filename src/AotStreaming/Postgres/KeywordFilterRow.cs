@@ -1,4 +1,4 @@
-namespace AotStreaming.Filtering;
+namespace AotStreaming.Postgres;
 
 /// <summary>
 /// One row of the keyword-filter load query (reference §6.7): a filter repeated once per keyword.

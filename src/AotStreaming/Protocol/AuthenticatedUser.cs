@@ -1,4 +1,4 @@
-namespace AotStreaming.Auth;
+namespace AotStreaming.Protocol;
 
 /// <summary>What the token lookup (reference §4.2) gives us; read once per connection, never re-checked.</summary>
 internal sealed record AuthenticatedUser(

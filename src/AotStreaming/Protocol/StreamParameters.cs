@@ -1,4 +1,4 @@
-namespace AotStreaming.Routing;
+namespace AotStreaming.Protocol;
 
 /// <summary>
 /// The <c>tag</c> and <c>list</c> parameters of a subscription, as the client sent them: their value and their raw

@@ -1,4 +1,4 @@
-namespace AotStreaming.Delivery;
+namespace AotStreaming.Protocol;
 
 /// <summary>Why a connection ended; the metric label is the lower-case name.</summary>
 internal enum DisconnectReason

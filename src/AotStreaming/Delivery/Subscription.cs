@@ -1,6 +1,5 @@
-using AotStreaming.Delivery;
 
-namespace AotStreaming.Dispatch;
+namespace AotStreaming.Delivery;
 
 /// <summary>
 /// One resolved subscription of one connection: its Redis channels, the stream array its frames carry, and the

@@ -1,18 +1,20 @@
-using System.Globalization;
 using System.Text;
 using AotStreaming.Delivery;
+using AotStreaming.Diagnostics;
 using AotStreaming.Dispatch;
 using AotStreaming.Ingress;
 using AotStreaming.Postgres;
+using AotStreaming.Protocol;
 using AotStreaming.Routing;
 using Microsoft.AspNetCore.Http;
+using static AotStreaming.Diagnostics.PrometheusText;
 
-namespace AotStreaming.Diagnostics;
+namespace AotStreaming.Endpoints;
 
 /// <summary>
 /// <c>GET /metrics</c> in Prometheus text format 0.0.4 (reference §9): upstream's series with their exact names,
-/// types and help texts, then <c>process_*</c>, then ours (<c>aot_streaming_*</c>). Hand-written because the
-/// format is small and this keeps the binary free of a metrics library's reflection.
+/// types and help texts, then <c>process_*</c>, then ours (<c>aot_streaming_*</c>). An endpoint because it reads
+/// every stage's state; the text format itself is <see cref="PrometheusText"/>.
 /// </summary>
 internal sealed class PrometheusEndpoint(
     StreamingMetrics metrics,
@@ -114,46 +116,5 @@ internal sealed class PrometheusEndpoint(
         WriteHistogram(b, "aot_streaming_enqueue_latency_seconds", "Time from Redis receipt until a dispatcher enqueued the message for all its recipients", metrics.RedisToEnqueue);
         WriteHistogram(b, "aot_streaming_write_latency_seconds", "Time from Redis receipt until the frame was written to a client socket", metrics.RedisToSocketWrite);
         return b.ToString();
-    }
-
-    internal static string ReasonLabel(DisconnectReason reason) => reason switch
-    {
-        DisconnectReason.ClientClosed => "client",
-        DisconnectReason.Slow => "slow",
-        DisconnectReason.WriteTimeout => "write_timeout",
-        DisconnectReason.Kill => "kill",
-        DisconnectReason.Shutdown => "shutdown",
-        DisconnectReason.Limit => "limit",
-        DisconnectReason.ProtocolError => "protocol_error",
-        DisconnectReason.PingTimeout => "ping_timeout",
-        _ => "other",
-    };
-
-    internal static void Header(StringBuilder b, string name, string type, string help) =>
-        b.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
-         .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    internal static void Line(StringBuilder b, string name, string? labels, double value)
-    {
-        b.Append(name);
-        if (labels is not null)
-        {
-            b.Append('{').Append(labels).Append('}');
-        }
-
-        b.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-    }
-
-    internal static void WriteHistogram(StringBuilder b, string name, string help, Histogram histogram)
-    {
-        Header(b, name, "histogram", help);
-        for (var i = 0; i < histogram.UpperBounds.Count; i++)
-        {
-            Line(b, name + "_bucket", $"le=\"{histogram.UpperBounds[i].ToString(CultureInfo.InvariantCulture)}\"", histogram.CumulativeCount(i));
-        }
-
-        Line(b, name + "_bucket", "le=\"+Inf\"", histogram.CumulativeCount(histogram.UpperBounds.Count));
-        Line(b, name + "_sum", null, histogram.Sum);
-        Line(b, name + "_count", null, histogram.Count);
     }
 }
