@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for the load benchmark:  bash bench/run.sh [default|knee|soak|filtered] [tool options]
+# One command for the load benchmark:  bash bench/run.sh [default|knee|soak|filtered|shared|public|compare] [tool options]
 # Extra arguments go to tests/AotStreaming.Benchmarks unchanged (bash bench/run.sh --clients 1000 --stall-fraction 0.1).
 # Without --pg it starts a private, throw-away PostgreSQL on a free loopback port; without --server it publishes
 # the native binary to out/linux-x64 if it is missing. Everything it starts is stopped on exit.
@@ -63,7 +63,7 @@ if ! has_arg --pg; then
   # Durability off: this database is rebuilt for every run and only the streaming server's reads matter.
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgresql.log" -w -t 30 \
     -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null
+    start >/dev/null || { tail -n 20 "$pg_dir/postgresql.log" >&2; exit 1; }
   echo "private PostgreSQL on 127.0.0.1:$pg_port ($pg_dir)"
   args+=(--pg "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
 fi
@@ -71,6 +71,39 @@ fi
 if ! has_arg --server && [[ ! -x out/linux-x64/aot-streaming ]]; then
   echo "publishing the server to out/linux-x64 ..."
   dotnet publish src/AotStreaming.Host -c Release -r linux-x64 -o out/linux-x64 --nologo -v quiet
+fi
+
+# The in-run references (bench/reference) for shared/compare, and the Node load tool: the Node one's packages
+# from the committed lock file, the raw C# broadcaster published natively when missing or older than its sources.
+needs_node=0 needs_raw=0
+if has_arg shared || has_arg compare; then
+  needs_node=1 needs_raw=1
+  for i in "${!args[@]}"; do
+    if [[ ${args[$i]} == --references ]]; then
+      needs_node=0 needs_raw=0
+      [[ ${args[$((i + 1))]:-} == *node* ]] && needs_node=1
+      [[ ${args[$((i + 1))]:-} == *raw* ]] && needs_raw=1
+    fi
+  done
+fi
+for i in "${!args[@]}"; do
+  [[ ${args[$i]} == --load-tool && ${args[$((i + 1))]:-} == node ]] && needs_node=1
+done
+if [[ $needs_node == 1 ]]; then
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing nodejs and npm (apt-get) for the Node reference ..."
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  node_dir=bench/reference/node
+  if [[ ! -d $node_dir/node_modules || $node_dir/package-lock.json -nt $node_dir/node_modules ]]; then
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$node_dir/node_modules"
+  fi
+fi
+raw=out/reference/RawBroadcaster/raw-broadcaster
+if [[ $needs_raw == 1 ]] && { [[ ! -x $raw ]] || [[ -n $(find bench/reference/RawBroadcaster -maxdepth 1 -newer "$raw" \( -name '*.cs' -o -name '*.csproj' \) -print -quit) ]]; }; then
+  echo "publishing the raw C# reference to out/reference/RawBroadcaster ..."
+  dotnet publish bench/reference/RawBroadcaster -c Release -r linux-x64 -o out/reference/RawBroadcaster --nologo -v quiet
 fi
 
 build_log="$(mktemp)"

@@ -8,6 +8,25 @@ internal enum Scenario
     Knee,
     Soak,
     Filtered,
+
+    /// <summary>Ours and the references on one shared stream, same tool, same run (bench/reference).</summary>
+    Shared,
+
+    /// <summary>Ours on the public timeline, 5,000 distinct users: no relationships, then blocks, mutes and filters.</summary>
+    Public,
+
+    /// <summary>Shared, then public, and one table of ours against both references.</summary>
+    Compare,
+}
+
+/// <summary>Which program opens the client connections.</summary>
+internal enum LoadTool
+{
+    /// <summary>This tool's raw-socket clients (WebSocket and SSE).</summary>
+    Dotnet,
+
+    /// <summary>bench/reference/node/load-client.js (npm ws), WebSocket only.</summary>
+    Node,
 }
 
 /// <summary>Command line of the load tool; every default is the README's default scenario.</summary>
@@ -55,9 +74,15 @@ internal sealed class BenchOptions
 
     public bool Json { get; set; }
 
+    /// <summary>Reference broadcasters run beside ours in the shared scenario: node, raw (default both).</summary>
+    public List<string> References { get; } = ["node", "raw"];
+
+    public LoadTool LoadTool { get; set; } = LoadTool.Dotnet;
+
     public static string Usage => """
         AotStreaming.Benchmarks [scenario] [options]
           scenarios:  default | knee | soak | filtered   (also --knee, --soak-minutes N, --filtered)
+                      shared | public | compare      (ours against the references of bench/reference, WebSocket only)
           --clients N            total clients (default 5000)
           --sse N                how many of them use SSE (default 100)
           --rate R               messages per second (default 10)
@@ -73,6 +98,8 @@ internal sealed class BenchOptions
           --db NAME              bench database name (default aot_streaming_bench)
           --redis-server PATH    redis-server executable (default from PATH)
           --json                 also print a one-line JSON summary
+          --references LIST      shared/compare: references beside ours, node,raw (default), node, raw or none
+          --load-tool T          dotnet (default) or node (bench/reference/node/load-client.js, WebSocket only)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -151,6 +178,29 @@ internal sealed class BenchOptions
                     break;
                 case "--json":
                     options.Json = true;
+                    break;
+                case "shared" or "public" or "compare":
+                    options.Scenario = Enum.Parse<Scenario>(arg, ignoreCase: true);
+                    break;
+                case "--references":
+                    var list = Next();
+                    options.References.Clear();
+                    if (list != "none")
+                    {
+                        foreach (var name in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                        {
+                            options.References.Add(name is "node" or "raw" ? name : throw new ArgumentException($"unknown reference '{name}' (node, raw)"));
+                        }
+                    }
+
+                    break;
+                case "--load-tool":
+                    options.LoadTool = Next() switch
+                    {
+                        "dotnet" => LoadTool.Dotnet,
+                        "node" => LoadTool.Node,
+                        var other => throw new ArgumentException($"unknown load tool '{other}' (dotnet, node)"),
+                    };
                     break;
                 default:
                     throw new ArgumentException($"unknown argument '{arg}'");

@@ -38,12 +38,14 @@ internal sealed class ChildProcess : IDisposable
 
     public Task Exited => _exited.Task;
 
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>>? environment = null)
+    /// <summary>Starts a child; <paramref name="withInput"/> gives it a stdin pipe for <see cref="AskAsync"/>.</summary>
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>>? environment = null, bool withInput = false)
     {
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = withInput,
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -99,6 +101,27 @@ internal sealed class ChildProcess : IDisposable
 
         var reason = finished == Exited ? $"exited with code {_process.ExitCode}" : $"did not print '{text}' within {timeout.TotalSeconds:0}s";
         throw new InvalidOperationException($"{Name} {reason}. Last output:{Environment.NewLine}{Tail()}");
+    }
+
+    /// <summary>Writes one command line to the child's stdin and completes with the next line starting with <paramref name="replyPrefix"/>.</summary>
+    public async Task<string> AskAsync(string command, string replyPrefix, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_tail)
+        {
+            // Unlike WaitForLineAsync, an earlier reply in the tail does not count: only the one to this command.
+            _waiters.Add((replyPrefix, seen));
+        }
+
+        await _process.StandardInput.WriteLineAsync(command);
+        await _process.StandardInput.FlushAsync();
+        var finished = await Task.WhenAny(seen.Task, Exited, Task.Delay(timeout));
+        if (finished == seen.Task)
+        {
+            return await seen.Task;
+        }
+
+        throw new InvalidOperationException($"{Name} did not answer '{command}' within {timeout.TotalSeconds:0}s. Last output:{Environment.NewLine}{Tail()}");
     }
 
     public string Tail()

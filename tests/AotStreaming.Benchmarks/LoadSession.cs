@@ -7,7 +7,7 @@ namespace AotStreaming.Benchmarks;
 /// One server run seen from the clients: connect everyone in batches, then any number of publishing windows
 /// (one for the default scenario, one per rate for the knee), then the stalled clients' check.
 /// </summary>
-internal sealed class LoadSession : IAsyncDisposable
+internal sealed class LoadSession : ILoadSession
 {
     // After the last delivery is due, stalled clients get this long to read what the kernel buffered
     // and see whether the server closed them.

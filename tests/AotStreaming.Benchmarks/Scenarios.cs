@@ -31,6 +31,7 @@ internal static class Scenarios
         {
             Scenario.Knee => await KneeAsync(environment),
             Scenario.Filtered => await FilteredAsync(environment),
+            Scenario.Shared or Scenario.Public or Scenario.Compare => await ComparisonScenarios.RunAsync(environment),
             Scenario.Soak => await SteadyAsync(environment, "soak",
                 (int)Math.Ceiling(options.Rate * options.SoakMinutes * 60), s_soakProgress),
             _ => await SteadyAsync(environment, "default", options.Messages, s_defaultProgress),
@@ -110,6 +111,22 @@ internal static class Scenarios
 
     private static async Task<int> FilteredAsync(Setup env)
     {
+        var (baseline, filtered, exact) = await RunPublicAsync(env, "filtered");
+        Emit(env.Options, "filtered", baseline);
+        Emit(env.Options, "filtered", filtered);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"comparison: p99 {baseline.P99Ms:0.00} -> {filtered.P99Ms:0.00} ms, server CPU {baseline.ServerCpuSeconds:0.00} -> {filtered.ServerCpuSeconds:0.00} s, peak RSS {baseline.PeakRssBytes / 1048576.0:0.0} -> {filtered.PeakRssBytes / 1048576.0:0.0} MB"));
+        Console.WriteLine(exact ? "filtering: every client got exactly the statuses its blocks, mutes and filters allow" : "filtering: MISMATCH between delivered and expected (see above)");
+        return exact ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The public timeline twice, each on a fresh server: without relationships, then with them. Returns both
+    /// windows and whether every client got exactly what its relationships allow.
+    /// </summary>
+    public static async Task<(PhaseResult Baseline, PhaseResult Filtered, bool Exact)> RunPublicAsync(Setup env, string labelPrefix)
+    {
         // Upstream filters public and hashtag streams (reference §6.3): every status costs the server a
         // blocks/mutes query per recipient, with or without rows to find. The baseline run has no rows;
         // the second adds them and checks each client gets exactly what its relationships allow.
@@ -121,7 +138,7 @@ internal static class Scenarios
         await using (var session = env.CreateSession(server, stream, roles: null, rotateAuthors: true))
         {
             await session.ConnectAsync();
-            baseline = await session.RunWindowAsync("filtered: no blocks, mutes or filters", messages, env.Options.Rate, s_defaultProgress);
+            baseline = await session.RunWindowAsync($"{labelPrefix}: no blocks, mutes or filters", messages, env.Options.Rate, s_defaultProgress);
             await session.CheckStalledAsync(baseline);
         }
 
@@ -135,18 +152,12 @@ internal static class Scenarios
         await using (var session = env.CreateSession(server, stream, roles, rotateAuthors: true))
         {
             await session.ConnectAsync();
-            filtered = await session.RunWindowAsync("filtered: 5% block, 5% mute, 10% keyword filter", messages, env.Options.Rate, s_defaultProgress);
+            filtered = await session.RunWindowAsync($"{labelPrefix}: 5% block, 5% mute, 10% keyword filter", messages, env.Options.Rate, s_defaultProgress);
             await session.CheckStalledAsync(filtered);
         }
 
-        Emit(env.Options, "filtered", baseline);
-        Emit(env.Options, "filtered", filtered);
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"comparison: p99 {baseline.P99Ms:0.00} -> {filtered.P99Ms:0.00} ms, server CPU {baseline.ServerCpuSeconds:0.00} -> {filtered.ServerCpuSeconds:0.00} s, peak RSS {baseline.PeakRssBytes / 1048576.0:0.0} -> {filtered.PeakRssBytes / 1048576.0:0.0} MB"));
         var exact = filtered.Missing == 0 && filtered.Extra == 0 && filtered.FilterMatches == filtered.FilterMatchesExpected;
-        Console.WriteLine(exact ? "filtering: every client got exactly the statuses its blocks, mutes and filters allow" : "filtering: MISMATCH between delivered and expected (see above)");
-        return exact ? 0 : 1;
+        return (baseline, filtered, exact);
     }
 
     /// <summary>5% block author 1, 5% mute author 2, 10% have a keyword filter matching every status.</summary>
@@ -158,7 +169,7 @@ internal static class Scenarios
         _ => ClientRole.Plain,
     };
 
-    private static void Emit(BenchOptions options, string scenario, PhaseResult result)
+    public static void Emit(BenchOptions options, string scenario, PhaseResult result)
     {
         Report.Print(result);
         if (options.Json)
@@ -167,24 +178,26 @@ internal static class Scenarios
         }
     }
 
-    private static string DefaultServerPath()
+    private static string DefaultServerPath() => Path.Combine(RepositoryRoot(), "out", "linux-x64", "aot-streaming");
+
+    /// <summary>The repository this tool was built from (the folder holding aot-streaming.sln), or the current folder.</summary>
+    public static string RepositoryRoot()
     {
-        // The publish output of the repository this tool was built from: walk up to aot-streaming.sln.
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
                 if (File.Exists(Path.Combine(dir.FullName, "aot-streaming.sln")))
                 {
-                    return Path.Combine(dir.FullName, "out", "linux-x64", "aot-streaming");
+                    return dir.FullName;
                 }
             }
         }
 
-        return Path.Combine("out", "linux-x64", "aot-streaming");
+        return Directory.GetCurrentDirectory();
     }
 
-    private sealed record Setup(BenchOptions Options, string ServerPath, RedisServer Redis, PostgresTarget Database)
+    internal sealed record Setup(BenchOptions Options, string ServerPath, RedisServer Redis, PostgresTarget Database)
     {
         public Task<ServerProcess> StartServerAsync() =>
             ServerProcess.StartAsync(ServerPath, Database, Redis.Port, Options.ServerEnvironment);

@@ -15,14 +15,18 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly Task _sampler;
     private long _peakSampledRss;
 
-    private ServerProcess(ChildProcess process, int port)
+    private ServerProcess(ChildProcess process, int port, string name)
     {
         _process = process;
         Port = port;
+        Name = name;
         _sampler = SampleAsync(_stopSampling.Token);
     }
 
     public int Port { get; }
+
+    /// <summary>"ours", or the reference broadcaster's name.</summary>
+    public string Name { get; }
 
     public int Pid => _process.Id;
 
@@ -79,7 +83,33 @@ internal sealed class ServerProcess : IAsyncDisposable
             throw;
         }
 
-        return new ServerProcess(process, port);
+        return new ServerProcess(process, port, "ours");
+    }
+
+    /// <summary>
+    /// A reference broadcaster (bench/reference): started with <c>--port P</c> appended to its arguments, ready
+    /// once it prints "listening on" (it subscribes to Redis before it listens).
+    /// </summary>
+    public static async Task<ServerProcess> StartReferenceAsync(string name, string fileName, IEnumerable<string> arguments)
+    {
+        if (!File.Exists(fileName) && Path.IsPathRooted(fileName))
+        {
+            throw new FileNotFoundException($"reference '{name}' not found: {fileName} (bash bench/run.sh builds it)");
+        }
+
+        var port = FreePort.Next();
+        var process = ChildProcess.Start(name, fileName, [.. arguments, "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        try
+        {
+            await process.WaitForLineAsync("listening on", TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+
+        return new ServerProcess(process, port, name);
     }
 
     public string Tail() => _process.Tail();
