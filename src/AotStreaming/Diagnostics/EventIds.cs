@@ -29,6 +29,8 @@ internal static class EventIds
     public const int DispatchFailed = 301;
     public const int UnfilterableStatus = 302;
     public const int FilterFailedClosed = 311;
+    public const int RawSocketWrites = 321;
+    public const int PipeWrites = 322;
 
     // 400s: Endpoints.
     public const int ClientConnected = 401;
