@@ -5,13 +5,18 @@ using Microsoft.AspNetCore.Http;
 
 namespace AotStreaming.Delivery;
 
-/// <summary>An EventSource client: frames are written to the response body and flushed, one flush per batch.</summary>
+/// <summary>An EventSource client: frames are written to the response body and flushed, one flush per batch (per slice of a large frame, <see cref="PipeSlices"/>).</summary>
 internal sealed class SseClient(HttpContext context, AuthenticatedUser user, DeliveryOptions options, StreamingMetrics metrics)
     : ClientConnection(Transport.EventSource, user, options, metrics)
 {
-    protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
+    protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken) =>
+        PipeSlices.WriteAsync(context.Response.BodyWriter, frames, s_writeAndFlush, cancellationToken);
+
+    private static readonly Func<PipeWriter, ReadOnlyMemory<byte>, CancellationToken, ValueTask> s_writeAndFlush = WriteAndFlush;
+
+    private static ValueTask WriteAndFlush(PipeWriter body, ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
     {
-        var flush = context.Response.BodyWriter.WriteAsync(frames, cancellationToken);
+        var flush = body.WriteAsync(frames, cancellationToken);
         if (flush.IsCompletedSuccessfully)
         {
             return Check(flush.Result);

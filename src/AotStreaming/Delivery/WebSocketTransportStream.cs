@@ -47,9 +47,15 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    /// <summary>Whole frames from the connection's writer, which already holds the gate.</summary>
+    /// <summary>
+    /// Whole frames from the connection's writer, which already holds the gate. Kestrel's upgraded stream gets a large
+    /// frame in slices (<see cref="PipeSlices"/>); the raw socket takes it whole (no pool behind it).
+    /// </summary>
     public ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
-        _raw is { } raw ? raw.WriteAsync(frame, cancellationToken) : inner.WriteAsync(frame, cancellationToken);
+        _raw is { } raw ? raw.WriteAsync(frame, cancellationToken) : PipeSlices.WriteAsync(inner, frame, s_writeToStream, cancellationToken);
+
+    private static readonly Func<Stream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> s_writeToStream =
+        static (stream, bytes, cancellationToken) => stream.WriteAsync(bytes, cancellationToken);
 
     public override void Flush()
     {

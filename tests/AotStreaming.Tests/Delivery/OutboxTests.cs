@@ -101,6 +101,58 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public void TryPeekBytes_ThenTryDequeue_SameFrameCountsKeptUntilDequeued()
+    {
+        var outbox = new Outbox(maxFrames: 10, maxBytes: 0);
+        outbox.TryEnqueue([1]);
+        outbox.TryEnqueue([2, 2]);
+
+        Assert.True(outbox.TryPeekBytes(out var bytes));
+        Assert.True(outbox.TryPeekBytes(out var again));
+
+        Assert.Equal(1, bytes);
+        Assert.Equal(1, again);
+        Assert.False(outbox.IsEmpty);
+        Assert.Equal(2, outbox.Frames);
+        Assert.True(outbox.TryDequeue(out var first));
+        Assert.Equal([1], first.Frame);
+        Assert.True(outbox.TryDequeue(out var second));
+        Assert.Equal([2, 2], second.Frame);
+        Assert.True(outbox.IsEmpty);
+        Assert.False(outbox.TryPeekBytes(out _));
+    }
+
+    /// <summary>
+    /// Issue 10 item 6: ConcurrentQueue.TryPeek stops the queue from clearing dequeued slots, which kept written
+    /// 20 MB frames alive after the burst. A written (dequeued) frame must be collectable.
+    /// </summary>
+    [Fact]
+    public void TryDequeue_AfterPeek_OutboxHoldsNoReferenceToWrittenFrame()
+    {
+        var outbox = new Outbox(maxFrames: 10, maxBytes: 0);
+        var written = EnqueuePeekDequeue(outbox);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(written.IsAlive);
+        GC.KeepAlive(outbox);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference EnqueuePeekDequeue(Outbox outbox)
+    {
+        var frame = new byte[100];
+        outbox.TryEnqueue(frame);
+        outbox.TryPeekBytes(out _);
+        outbox.TryDequeue(out _);
+        outbox.TryEnqueue([1]);
+        outbox.TryPeekBytes(out _);
+        return new WeakReference(frame);
+    }
+
+    [Fact]
     public void TryEnqueue_AfterComplete_ReturnsFalse()
     {
         var outbox = new Outbox(maxFrames: 10, maxBytes: 0);
