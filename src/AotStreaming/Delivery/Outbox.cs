@@ -10,7 +10,9 @@ namespace AotStreaming.Delivery;
 /// </summary>
 internal sealed class Outbox(int maxFrames, long maxBytes)
 {
-    private readonly ConcurrentQueue<OutboxItem> _items = new();
+    // Created by the first frame that has to wait: most sockets keep up and never queue one (their frames go
+    // straight out, ClientConnection.Send), and an empty ConcurrentQueue already holds a 32-slot segment (1.3 KB).
+    private ConcurrentQueue<OutboxItem>? _items;
     private int _frames;
     private long _bytes;
     private long _charged;
@@ -22,7 +24,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public bool IsEmpty => _items.IsEmpty;
+    public bool IsEmpty => Volatile.Read(ref _items) is not { } items || items.IsEmpty;
 
     /// <summary>False when full (or completed): the caller closes the connection as slow.</summary>
     public bool TryEnqueue(byte[] frame, bool isEvent = true, long receivedTimestamp = 0) => TryEnqueue(new OutboxItem(frame, frame.Length, isEvent, receivedTimestamp));
@@ -39,7 +41,8 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
         Interlocked.Add(ref _bytes, item.Bytes);
         Interlocked.Add(ref _charged, Charge(item.Bytes));
         Interlocked.Increment(ref _frames);
-        _items.Enqueue(item);
+        var items = Volatile.Read(ref _items) ?? Interlocked.CompareExchange(ref _items, new ConcurrentQueue<OutboxItem>(), null) ?? _items!;
+        items.Enqueue(item);
         return true;
     }
 
@@ -60,14 +63,16 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     /// <summary>The size of the next frame, for the writer that is batching (the only one that dequeues).</summary>
     public bool TryPeekBytes(out int bytes)
     {
-        var found = _items.TryPeek(out var item);
+        OutboxItem item = default;
+        var found = Volatile.Read(ref _items) is { } items && items.TryPeek(out item);
         bytes = item.Bytes;
         return found;
     }
 
     public bool TryDequeue(out OutboxItem item)
     {
-        if (!_items.TryDequeue(out item))
+        item = default;
+        if (Volatile.Read(ref _items) is not { } items || !items.TryDequeue(out item))
         {
             return false;
         }
