@@ -26,16 +26,24 @@ internal abstract class ClientConnection
 
     private static long s_nextId;
 
-    private readonly CancellationTokenSource _writeTimeout = new();
-    private readonly CancellationTokenSource _abort = new();
-    private readonly CancellationTokenSource _writeCancellation;
+    // One token for every write and for the close: cancelled by the watchdog (write timeout), by Abort, and when the
+    // close grace runs out. One source instead of a linked pair and its parents: an idle socket holds one small
+    // object and no registrations (the writer loop waits without a token; every cancellation comes with a Close,
+    // which wakes it).
+    private readonly CancellationTokenSource _writeCancellation = new();
     private readonly SemaphoreSlim _writerWake = new(0);
     private readonly TimeSpan _writeTimeoutSpan;
     private readonly TimeSpan _closeGrace;
     private int _closeRequested;
+    private volatile bool _writeTimedOut;
     private long _writeStarted;
     private Task? _pending;
-    private readonly List<OutboxItem> _batch = [];
+
+    // The frames of the write in progress (only the gate's holder touches them): the first one, and the rest of a
+    // batch in a list created the first time a socket catches up with several frames at once.
+    private OutboxItem _first;
+    private bool _hasFirst;
+    private List<OutboxItem>? _more;
     private byte[]? _batchBuffer;
     private DisconnectReason _reason = DisconnectReason.ClientClosed;
 
@@ -48,7 +56,6 @@ internal abstract class ClientConnection
         Outbox = new Outbox(options.OutboxCapacity, options.OutboxMaxBytes);
         _writeTimeoutSpan = TimeSpan.FromSeconds(options.WriteTimeoutSeconds);
         _closeGrace = TimeSpan.FromSeconds(options.CloseGraceSeconds);
-        _writeCancellation = CancellationTokenSource.CreateLinkedTokenSource(_writeTimeout.Token, _abort.Token);
         Gate = gate ?? new SocketWriteGate();
         Gate.Released = Pump;
     }
@@ -73,6 +80,27 @@ internal abstract class ClientConnection
     /// <summary>Queues a frame and writes it if the socket is free; a full outbox closes the connection as slow and answers false.</summary>
     public bool Send(byte[] frame, bool isEvent = true, long receivedTimestamp = 0)
     {
+        // The normal case: nothing queued and the socket free, so the frame goes straight out without passing the
+        // outbox, which then never allocates its queue. The outbox is looked at again once the gate is held: only
+        // the gate's holder takes frames out of it, so an empty outbox under the gate means every frame queued
+        // before this one is already written (or handed to the writer loop, which holds the gate).
+        if (Outbox.IsEmpty && !IsClosing && Gate.TryEnter())
+        {
+            if (Outbox.IsEmpty && !IsClosing)
+            {
+                if (WriteWithoutWaiting(new OutboxItem(frame, frame.Length, isEvent, receivedTimestamp)))
+                {
+                    Gate.ExitQuietly();
+                    // Frames another thread queued while this one held the gate.
+                    Pump();
+                }
+
+                return true;
+            }
+
+            Gate.ExitQuietly();
+        }
+
         if (!Outbox.TryEnqueue(frame, isEvent, receivedTimestamp))
         {
             Close(DisconnectReason.Slow);
@@ -96,7 +124,7 @@ internal abstract class ClientConnection
 
         _reason = reason;
         Outbox.Complete();
-        _abort.CancelAfter(_closeGrace);
+        _writeCancellation.CancelAfter(_closeGrace);
         _writerWake.Release();
     }
 
@@ -111,7 +139,8 @@ internal abstract class ClientConnection
         {
             // The reason first: cancelling the write aborts the socket, and the reader must not report that as the client's doing.
             Close(DisconnectReason.WriteTimeout);
-            _writeTimeout.Cancel();
+            _writeTimedOut = true;
+            _writeCancellation.Cancel();
         }
     }
 
@@ -119,7 +148,7 @@ internal abstract class ClientConnection
     public void Abort()
     {
         Close(DisconnectReason.ClientClosed);
-        _abort.Cancel();
+        _writeCancellation.Cancel();
     }
 
     /// <summary>
@@ -146,29 +175,58 @@ internal abstract class ClientConnection
         // One frame per write here: the socket is keeping up, and copying frames together only delays the first.
         while (TakeBatch(out var bytes, batch: false))
         {
-            ValueTask write;
-            try
+            if (!StartWrite(bytes))
             {
-                write = WriteFrameAsync(bytes, _writeCancellation.Token);
-            }
-            catch (Exception ex) when (IsTransportFailure(ex))
-            {
-                write = ValueTask.FromException(ex);
-            }
-
-            if (!write.IsCompletedSuccessfully)
-            {
-                // Watched by WriteWatchdog: one timer for all sockets instead of a timer operation per write.
-                Volatile.Write(ref _writeStarted, Stopwatch.GetTimestamp());
-                Volatile.Write(ref _pending, write.AsTask());
-                _writerWake.Release();
                 return false;
             }
 
-            write.GetAwaiter().GetResult();
             FinishBatch(written: true);
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// One frame that never entered the outbox (<see cref="Send"/>'s direct path); the caller holds the gate. False
+    /// when the write had to wait: it now belongs to the writer loop, and so does the gate.
+    /// </summary>
+    private bool WriteWithoutWaiting(in OutboxItem item)
+    {
+        // Recorded before the write starts: a write that has to wait is counted by the writer loop when it completes.
+        _first = item;
+        _hasFirst = true;
+        if (!StartWrite(item.Frame))
+        {
+            return false;
+        }
+
+        FinishBatch(written: true);
+        return true;
+    }
+
+    /// <summary>Starts the write of the current batch; false when it has to wait, and then it, with the gate, belongs to the writer loop.</summary>
+    private bool StartWrite(ReadOnlyMemory<byte> bytes)
+    {
+        ValueTask write;
+        try
+        {
+            write = WriteFrameAsync(bytes, _writeCancellation.Token);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            write = ValueTask.FromException(ex);
+        }
+
+        if (!write.IsCompletedSuccessfully)
+        {
+            // Watched by WriteWatchdog: one timer for all sockets instead of a timer operation per write.
+            Volatile.Write(ref _writeStarted, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _pending, write.AsTask());
+            _writerWake.Release();
+            return false;
+        }
+
+        write.GetAwaiter().GetResult();
         return true;
     }
 
@@ -180,14 +238,16 @@ internal abstract class ClientConnection
     /// </summary>
     private bool TakeBatch(out ReadOnlyMemory<byte> bytes, bool batch)
     {
-        _batch.Clear();
+        _more?.Clear();
+        _hasFirst = false;
         bytes = default;
         if (IsClosing || !Outbox.TryDequeue(out var first))
         {
             return false;
         }
 
-        _batch.Add(first);
+        _first = first;
+        _hasFirst = true;
         if (!batch || !Outbox.TryPeekBytes(out var next) || first.Bytes + next > MaxBatchBytes)
         {
             bytes = first.Frame;
@@ -201,7 +261,7 @@ internal abstract class ClientConnection
         {
             item.Frame.CopyTo(buffer, length);
             length += item.Bytes;
-            _batch.Add(item);
+            (_more ??= []).Add(item);
         }
 
         _batchBuffer = buffer;
@@ -212,15 +272,21 @@ internal abstract class ClientConnection
     /// <summary>Counts the batch's events once they are on the socket, and returns its pooled buffer.</summary>
     private void FinishBatch(bool written)
     {
-        if (written)
+        if (written && _hasFirst)
         {
-            foreach (var item in _batch)
+            Written(_first);
+            if (_more is { } more)
             {
-                Written(item);
+                foreach (var item in more)
+                {
+                    Written(item);
+                }
             }
         }
 
-        _batch.Clear();
+        _hasFirst = false;
+        _first = default;
+        _more?.Clear();
         if (_batchBuffer is { } buffer)
         {
             _batchBuffer = null;
@@ -240,7 +306,9 @@ internal abstract class ClientConnection
         {
             while (true)
             {
-                await _writerWake.WaitAsync(token);
+                // No token: every cancellation comes with a Close, which wakes this loop, and a wait with a token
+                // would hold a registration, a cancellation promise and a state machine for every idle socket.
+                await _writerWake.WaitAsync();
                 if (Interlocked.Exchange(ref _pending, null) is { } pending)
                 {
                     holdsGate = true;
@@ -269,7 +337,7 @@ internal abstract class ClientConnection
         {
             // The watchdog cancelled a stuck write (the transport reports it as cancellation or as an aborted
             // socket); anything else is a write to a socket the peer already closed or reset: a normal end.
-            Close(_writeTimeout.IsCancellationRequested ? DisconnectReason.WriteTimeout : DisconnectReason.ClientClosed);
+            Close(_writeTimedOut ? DisconnectReason.WriteTimeout : DisconnectReason.ClientClosed);
         }
         finally
         {
@@ -283,7 +351,7 @@ internal abstract class ClientConnection
             if (Interlocked.Exchange(ref _pending, null) is { } late)
             {
                 holdsGate = true;
-                await late.WaitAsync(_abort.Token);
+                await late.WaitAsync(token);
             }
         }
         catch (Exception ex) when (IsTransportFailure(ex))
@@ -300,7 +368,7 @@ internal abstract class ClientConnection
 
         try
         {
-            await CloseTransportAsync(_reason, _abort.Token);
+            await CloseTransportAsync(_reason, token);
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {

@@ -10,7 +10,9 @@ namespace AotStreaming.Delivery;
 /// </summary>
 internal sealed class Outbox(int maxFrames, long maxBytes)
 {
-    private readonly ConcurrentQueue<OutboxItem> _items = new();
+    // Created by the first frame that has to wait: most sockets keep up and never queue one (their frames go
+    // straight out, ClientConnection.Send), and an empty ConcurrentQueue already holds a 32-slot segment (1.3 KB).
+    private ConcurrentQueue<OutboxItem>? _items;
 
     // The writer's look-ahead (see TryPeekBytes), touched only by the single dequeuer. Not ConcurrentQueue.TryPeek:
     // a peek marks the queue's segment as observed, after which dequeued slots are no longer cleared, so every
@@ -29,7 +31,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public bool IsEmpty => !_hasNext && _items.IsEmpty;
+    public bool IsEmpty => !_hasNext && (Volatile.Read(ref _items) is not { } items || items.IsEmpty);
 
     /// <summary>False when full (or completed): the caller closes the connection as slow.</summary>
     public bool TryEnqueue(byte[] frame, bool isEvent = true, long receivedTimestamp = 0) => TryEnqueue(new OutboxItem(frame, frame.Length, isEvent, receivedTimestamp));
@@ -46,7 +48,8 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
         Interlocked.Add(ref _bytes, item.Bytes);
         Interlocked.Add(ref _charged, Charge(item.Bytes));
         Interlocked.Increment(ref _frames);
-        _items.Enqueue(item);
+        var items = Volatile.Read(ref _items) ?? Interlocked.CompareExchange(ref _items, new ConcurrentQueue<OutboxItem>(), null) ?? _items!;
+        items.Enqueue(item);
         return true;
     }
 
@@ -70,7 +73,7 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     {
         if (!_hasNext)
         {
-            if (!_items.TryDequeue(out _next))
+            if (Volatile.Read(ref _items) is not { } items || !items.TryDequeue(out _next))
             {
                 bytes = 0;
                 return false;
@@ -86,13 +89,14 @@ internal sealed class Outbox(int maxFrames, long maxBytes)
     /// <summary>The next frame, for the one writer (the socket's gate holder).</summary>
     public bool TryDequeue(out OutboxItem item)
     {
+        item = default;
         if (_hasNext)
         {
             item = _next;
             _next = default;
             _hasNext = false;
         }
-        else if (!_items.TryDequeue(out item))
+        else if (Volatile.Read(ref _items) is not { } items || !items.TryDequeue(out item))
         {
             return false;
         }

@@ -75,7 +75,12 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
         return read;
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    // A zero-byte read (an idle socket waiting for its next frame) goes straight through: nothing to observe, and no
+    // state machine of ours held for as long as the socket is idle.
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        buffer.IsEmpty ? inner.ReadAsync(buffer, cancellationToken) : ReadAndObserveAsync(buffer, cancellationToken);
+
+    private async ValueTask<int> ReadAndObserveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var read = await inner.ReadAsync(buffer, cancellationToken);
         Pongs.Observe(buffer.Span[..read]);

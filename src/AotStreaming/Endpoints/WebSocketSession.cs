@@ -80,41 +80,27 @@ internal sealed class WebSocketSession(
     }
 
     /// <summary>
-    /// Client messages are tiny (a subscribe is under 200 bytes), and an idle socket holds its receive buffer for as
-    /// long as it is connected: each socket keeps a small buffer of its own, and only a message that outgrows it
-    /// borrows a large pooled one (never more than <see cref="LimitsOptions.MaxMessageBytes"/>).
+    /// Client messages are tiny (a subscribe is under 200 bytes) and rare, while an idle socket waits for one for as
+    /// long as it is connected. So the wait holds no buffer: a zero-byte receive waits for the next frame (the
+    /// runtime then waits with a zero-byte read on the stream, without its header read and without the state
+    /// machines behind it), and only a message that has arrived borrows a pooled buffer, a small one first and a
+    /// large one when it outgrows that (never more than <see cref="LimitsOptions.MaxMessageBytes"/>).
     /// </summary>
     private const int SmallReceiveBuffer = 512;
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
         var socket = connection.Socket;
-        var small = new byte[Math.Min(SmallReceiveBuffer, limits.MaxMessageBytes)];
         while (!connection.IsClosing)
         {
-            var buffer = small;
+            // Pings and pongs are answered and counted inside this wait; it returns at a data or close frame.
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+            byte[]? buffer = null;
             var length = 0;
             try
             {
-                ValueWebSocketReceiveResult result;
-                do
+                while (true)
                 {
-                    if (length == buffer.Length)
-                    {
-                        if (length >= limits.MaxMessageBytes)
-                        {
-                            metrics.RejectedSubscriptions.Increment();
-                            connection.Close(DisconnectReason.Limit, WebSocketCloseStatus.MessageTooBig, "Message too big");
-                            return;
-                        }
-
-                        var larger = ArrayPool<byte>.Shared.Rent(limits.MaxMessageBytes);
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        buffer = larger;
-                    }
-
-                    var room = Math.Min(buffer.Length, limits.MaxMessageBytes) - length;
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         connection.Close(DisconnectReason.ClientClosed);
@@ -128,17 +114,43 @@ internal sealed class WebSocketSession(
                     }
 
                     length += result.Count;
-                }
-                while (!result.EndOfMessage);
+                    if (result.EndOfMessage)
+                    {
+                        break;
+                    }
 
-                if (ClientCommand.Parse(buffer.AsMemory(0, length)) is { } command)
+                    var capacity = buffer is null ? 0 : Math.Min(buffer.Length, limits.MaxMessageBytes);
+                    if (length == capacity)
+                    {
+                        if (length >= limits.MaxMessageBytes)
+                        {
+                            metrics.RejectedSubscriptions.Increment();
+                            connection.Close(DisconnectReason.Limit, WebSocketCloseStatus.MessageTooBig, "Message too big");
+                            return;
+                        }
+
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer is null ? Math.Min(SmallReceiveBuffer, limits.MaxMessageBytes) : limits.MaxMessageBytes);
+                        if (buffer is not null)
+                        {
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                        }
+
+                        buffer = larger;
+                        capacity = Math.Min(buffer.Length, limits.MaxMessageBytes);
+                    }
+
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length, capacity - length), cancellationToken);
+                }
+
+                if (ClientCommand.Parse(buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length)) is { } command)
                 {
                     await HandleAsync(command, cancellationToken);
                 }
             }
             finally
             {
-                if (!ReferenceEquals(buffer, small))
+                if (buffer is not null)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
