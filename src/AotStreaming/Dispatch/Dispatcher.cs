@@ -213,7 +213,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
                 continue;
             }
 
-            var languages = client.User.ChosenLanguages;
+            var languages = connection.ChosenLanguages;
             if (languages is not null && (facts.Language is null || Array.IndexOf(languages, facts.Language) < 0))
             {
                 continue;

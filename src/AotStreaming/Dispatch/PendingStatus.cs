@@ -1,6 +1,7 @@
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
 using AotStreaming.Filtering;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Dispatch;
 
@@ -25,8 +26,8 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
     /// <summary>Adds a recipient before the request starts; returns its slot.</summary>
     public int Add(Subscription subscription, DispatchedConnection connection)
     {
-        AddViewer(connection.Connection.User.AccountId, connection.Filters);
-        _recipients.Add(new Recipient(subscription, connection, connection.FiltersGeneration));
+        AddViewer(connection.AccountId, connection.Filters);
+        _recipients.Add(new Recipient(connection, connection.AccountId, connection.FiltersGeneration, subscription.Connection.Transport, subscription.StreamArray));
         return _recipients.Count - 1;
     }
 
@@ -43,9 +44,10 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
         {
             for (var i = 0; i < frames.Length; i++)
             {
-                var (subscription, connection, generation) = _recipients[i];
-                var viewer = connection.Connection.User.AccountId;
-                if (connection.Filters is null && connection.FiltersGeneration == generation && verdict.TryGetLoaded(viewer, out var loaded))
+                // Only the slot's own fields and the verdict are read here; the connection object only where filters
+                // were loaded for it (its first filtered status), so this pass stays within the slot list.
+                var (connection, viewer, generation, transport, streamArray) = _recipients[i];
+                if (verdict.TryGetLoaded(viewer, out var loaded) && connection.Filters is null && connection.FiltersGeneration == generation)
                 {
                     connection.Filters = loaded;
                 }
@@ -56,13 +58,14 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
                 }
 
                 frames[i] = Facts.HasFiltered
-                    ? Frames.For(Event, subscription, default)
-                    : Frames.For(Event, subscription, verdict.MatchFor(viewer) ?? "[]"u8);
+                    ? Frames.For(Event, transport, streamArray, default)
+                    : Frames.For(Event, transport, streamArray, verdict.MatchFor(viewer) ?? "[]"u8);
             }
         }
 
         _frames = frames;
     }
 
-    private readonly record struct Recipient(Subscription Subscription, DispatchedConnection Connection, int FiltersGeneration);
+    /// <summary>A recipient slot, with what the verdict pass needs copied in while the dispatcher had it at hand.</summary>
+    private readonly record struct Recipient(DispatchedConnection Connection, long AccountId, int FiltersGeneration, Transport Transport, byte[] StreamArray);
 }
