@@ -226,7 +226,9 @@ internal sealed class Dispatcher : IFilterReplyInbox
                 continue;
             }
 
-            pending ??= new PendingStatus(streamEvent, facts, this);
+            // Sized for every remaining subscriber of the channel: on a public timeline nearly all of them are filtered,
+            // and growing the slot list and viewer table thousands of entries at a time showed up in perf.
+            pending ??= new PendingStatus(streamEvent, facts, this, list.Count - i);
             var slot = pending.Add(subscription, connection);
             if (!connection.IsBlocked)
             {

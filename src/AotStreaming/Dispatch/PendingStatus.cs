@@ -11,10 +11,10 @@ namespace AotStreaming.Dispatch;
 /// status is filtered out). Owner: the dispatcher that created it; the filter stage sees only the
 /// <see cref="FilterRequest"/> part, and the verdict is applied on the dispatcher's loop.
 /// </summary>
-internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo)
-    : FilterRequest(streamEvent, facts, replyTo)
+internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo, int expectedRecipients = 0)
+    : FilterRequest(streamEvent, facts, replyTo, expectedRecipients)
 {
-    private readonly List<Recipient> _recipients = [];
+    private readonly List<Recipient> _recipients = new(expectedRecipients);
     private byte[]?[]? _frames;
 
     public bool IsResolved => _frames is not null;
