@@ -23,11 +23,11 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
 
     public DispatchedConnection RecipientAt(int index) => _recipients[index].Connection;
 
-    /// <summary>Adds a recipient before the request starts; returns its slot.</summary>
-    public int Add(Subscription subscription, DispatchedConnection connection)
+    /// <summary>Adds a recipient (its subscription's transport and stream array) before the request starts; returns its slot.</summary>
+    public int Add(DispatchedConnection connection, Transport transport, byte[] streamArray)
     {
         AddViewer(connection.AccountId, connection.Filters);
-        _recipients.Add(new Recipient(connection, connection.AccountId, connection.FiltersGeneration, subscription.Connection.Transport, subscription.StreamArray));
+        _recipients.Add(new Recipient(connection, connection.AccountId, connection.FiltersGeneration, transport, streamArray));
         return _recipients.Count - 1;
     }
 
