@@ -27,8 +27,7 @@ internal sealed class RawSocketWriter
     /// <summary>
     /// A writer for the upgraded connection's socket, or null (with the reason) when writes must stay on Kestrel's
     /// pipe: the option is off, the transport has no socket (tests on an in-memory transport), TLS wraps the socket,
-    /// the protocol is not HTTP/1.1, Kestrel's send loop does not run inline (the 101 might still be in its pipe), or
-    /// the peer already closed the socket.
+    /// the protocol is not HTTP/1.1, or Kestrel's send loop does not run inline (the 101 might still be in its pipe).
     /// </summary>
     public static RawSocketWriter? TryCreate(Socket? socket, bool isTls, bool isHttp11, DeliveryOptions options, out string? fallbackReason)
     {
@@ -38,33 +37,10 @@ internal sealed class RawSocketWriter
             : isTls ? "the connection uses TLS"
             : !isHttp11 ? "the request is not HTTP/1.1"
             : null;
-        if (fallbackReason is not null)
-        {
-            return null;
-        }
-
-        try
-        {
-            // Synchronous sends then never block and never go through the socket's async machinery: Socket.Send on a
-            // non-blocking socket is one send() that takes what fits and answers WouldBlock otherwise, where SendAsync
-            // (even when it completes at once) configures an event args object, pins the buffer and finishes an
-            // operation, about 7% of the server's CPU per delivery. Only this flag changes: the descriptor is already
-            // non-blocking (the runtime's async I/O made it so), and Kestrel only reads and closes this socket.
-            socket!.Blocking = false;
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
-        {
-            fallbackReason = "the socket is already closed";
-            return null;
-        }
-
-        return new RawSocketWriter(socket);
+        return fallbackReason is null ? new RawSocketWriter(socket!) : null;
     }
 
-    /// <summary>
-    /// Sends all of <paramref name="bytes"/>; completes synchronously when the kernel took them at once (the normal
-    /// case, one non-blocking send). What did not fit is sent asynchronously, so the caller's write then waits.
-    /// </summary>
+    /// <summary>Sends all of <paramref name="bytes"/>; completes synchronously when the kernel took them at once (the normal case).</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         if (_faulted)
@@ -72,26 +48,44 @@ internal sealed class RawSocketWriter
             return ValueTask.FromException(new IOException("an earlier write to this socket failed"));
         }
 
-        int sent;
-        SocketError error;
+        ValueTask<int> send;
         try
         {
-            sent = _socket.Send(bytes.Span, SocketFlags.None, out error);
+            send = _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
         }
         catch (Exception ex)
         {
             return ValueTask.FromException(Fault(ex));
         }
 
-        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        if (send.IsCompletedSuccessfully)
         {
-            return ValueTask.FromException(Fault(new SocketException((int)error)));
+            var sent = send.Result;
+            return sent == bytes.Length ? default : SendRestAsync(bytes[sent..], cancellationToken);
         }
 
-        return sent == bytes.Length ? default : SendRestAsync(bytes[sent..], cancellationToken);
+        return AwaitSendAsync(send, bytes, cancellationToken);
     }
 
-    // The socket's buffer was full (or took part of the frame): the rest goes out as the peer reads.
+    private async ValueTask AwaitSendAsync(ValueTask<int> send, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        int sent;
+        try
+        {
+            sent = await send.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw Fault(ex);
+        }
+
+        if (sent < bytes.Length)
+        {
+            await SendRestAsync(bytes[sent..], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A stream socket's send on Linux takes everything or fails, so this loop is for other platforms' partial sends.
     private async ValueTask SendRestAsync(ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)
     {
         try
