@@ -59,8 +59,13 @@ internal sealed class WebSocketClient(WebSocket socket, WebSocketTransportStream
         return true;
     }
 
+    // The stream's raw writer, kept here once seen: an event frame then goes from this object to the writer without
+    // loading the stream object too (a cache miss per recipient of a broadcast). The stream chooses its writer once,
+    // before the first write, and only the gate's holder calls WriteFrameAsync, so reading it once is enough.
+    private RawSocketWriter? _raw;
+
     protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken) =>
-        stream.WriteFrameAsync(frames, cancellationToken);
+        (_raw ??= stream.RawWriter) is { } raw ? raw.WriteAsync(frames, cancellationToken) : stream.WriteFrameAsync(frames, cancellationToken);
 
     protected override Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken)
     {

@@ -34,6 +34,9 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
     /// <summary>True once writes bypass Kestrel's output pipe.</summary>
     public bool WritesToRawSocket => _raw is not null;
 
+    /// <summary>The raw socket's writer once <see cref="UseRawSocket"/> was called, else null (writes go to Kestrel's pipe).</summary>
+    public RawSocketWriter? RawWriter => _raw;
+
     /// <summary>Sends every later write through <paramref name="writer"/>; called once, before the first write.</summary>
     public void UseRawSocket(RawSocketWriter writer) => _raw = writer;
 

@@ -1,29 +1,44 @@
 namespace AotStreaming.Diagnostics;
 
-/// <summary>A Prometheus histogram with fixed upper bounds; observations are lock-free.</summary>
-internal sealed class Histogram(double[] upperBounds)
+/// <summary>
+/// A Prometheus histogram with fixed upper bounds; observations are lock-free and striped by core
+/// (<see cref="StripedCells"/>), since the write-latency histogram takes one observation per delivery.
+/// </summary>
+internal sealed class Histogram
 {
-    private readonly long[] _buckets = new long[upperBounds.Length + 1];
-    private long _count;
-    private long _sumMicros;
+    private readonly double[] _upperBounds;
+    private readonly StripedCells _cells;
 
-    public IReadOnlyList<double> UpperBounds => upperBounds;
+    // Cells of a stripe: one per bucket (the last is +Inf), then the count, then the sum in microseconds.
+    private readonly int _countCell;
+    private readonly int _sumCell;
 
-    public long Count => Interlocked.Read(ref _count);
+    public Histogram(double[] upperBounds)
+    {
+        _upperBounds = upperBounds;
+        _countCell = upperBounds.Length + 1;
+        _sumCell = _countCell + 1;
+        _cells = new StripedCells(_sumCell + 1);
+    }
 
-    public double Sum => Interlocked.Read(ref _sumMicros) / 1_000_000.0;
+    public IReadOnlyList<double> UpperBounds => _upperBounds;
+
+    public long Count => _cells.Sum(_countCell);
+
+    public double Sum => _cells.Sum(_sumCell) / 1_000_000.0;
 
     public void Observe(double value)
     {
         var i = 0;
-        while (i < upperBounds.Length && value > upperBounds[i])
+        while (i < _upperBounds.Length && value > _upperBounds[i])
         {
             i++;
         }
 
-        Interlocked.Increment(ref _buckets[i]);
-        Interlocked.Increment(ref _count);
-        Interlocked.Add(ref _sumMicros, (long)(value * 1_000_000));
+        var stripe = _cells.CurrentStripe;
+        _cells.Add(stripe, i, 1);
+        _cells.Add(stripe, _countCell, 1);
+        _cells.Add(stripe, _sumCell, (long)(value * 1_000_000));
     }
 
     /// <summary>Cumulative count of observations &lt;= <see cref="UpperBounds"/>[index] (index == Length: +Inf).</summary>
@@ -32,7 +47,7 @@ internal sealed class Histogram(double[] upperBounds)
         long total = 0;
         for (var i = 0; i <= index; i++)
         {
-            total += Interlocked.Read(ref _buckets[i]);
+            total += _cells.Sum(i);
         }
 
         return total;

@@ -17,7 +17,8 @@ internal sealed class StreamingMetrics
 
     private readonly long[] _connectedClients = new long[2];
     private readonly long[,] _connectedChannels = new long[2, ChannelNames.Length];
-    private readonly long[] _messagesSent = new long[2];
+    // One cell per transport, striped: counted once per delivery.
+    private readonly StripedCells _messagesSent = new(2);
     private readonly long[] _disconnects = new long[Enum.GetValues<DisconnectReason>().Length];
     private long _redisSubscriptions;
     private int _redisConnected;
@@ -71,9 +72,9 @@ internal sealed class StreamingMetrics
 
     public long ConnectedChannels(Transport transport, int channelIndex) => Interlocked.Read(ref _connectedChannels[(int)transport, channelIndex]);
 
-    public void CountSent(Transport transport) => Interlocked.Increment(ref _messagesSent[(int)transport]);
+    public void CountSent(Transport transport) => _messagesSent.Add(_messagesSent.CurrentStripe, (int)transport, 1);
 
-    public long MessagesSent(Transport transport) => Interlocked.Read(ref _messagesSent[(int)transport]);
+    public long MessagesSent(Transport transport) => _messagesSent.Sum((int)transport);
 
     public void Disconnected(DisconnectReason reason) => Interlocked.Increment(ref _disconnects[(int)reason]);
 

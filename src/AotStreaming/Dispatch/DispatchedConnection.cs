@@ -13,6 +13,15 @@ internal sealed class DispatchedConnection(ClientConnection connection)
 {
     public ClientConnection Connection => connection;
 
+    // Copies of the connection's fixed identity, read for every filtered status: kept here so the dispatcher's
+    // passes over thousands of recipients do not also load each connection's user object (a cache miss each).
+
+    /// <summary>The viewer's account (<c>Connection.User.AccountId</c>).</summary>
+    public long AccountId { get; } = connection.User.AccountId;
+
+    /// <summary>The viewer's chosen languages (<c>Connection.User.ChosenLanguages</c>), null for all.</summary>
+    public string[]? ChosenLanguages { get; } = connection.User.ChosenLanguages;
+
     /// <summary>Subscriptions of this connection on the dispatcher; the entry is dropped at zero (once nothing is deferred).</summary>
     public int Subscriptions { get; set; }
 

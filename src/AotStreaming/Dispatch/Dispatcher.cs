@@ -169,14 +169,16 @@ internal sealed class Dispatcher : IFilterReplyInbox
         StatusFacts? facts = null;
         for (var i = 0; i < list.Count; i++)
         {
-            var (subscription, connection) = list[i];
+            // The slot's copies of the subscription's fields: the subscription object itself is not loaded here.
+            var recipient = list[i];
+            var connection = recipient.Connection;
             var client = connection.Connection;
             if (client.IsClosing)
             {
                 continue;
             }
 
-            if (subscription.IsSystem)
+            if (recipient.IsSystem)
             {
                 HandleSystemEvent(streamEvent, connection);
                 continue;
@@ -187,9 +189,9 @@ internal sealed class Dispatcher : IFilterReplyInbox
                 continue;
             }
 
-            if (!subscription.NeedsFiltering || !streamEvent.IsStatusEvent)
+            if (!recipient.NeedsFiltering || !streamEvent.IsStatusEvent)
             {
-                SendInOrder(connection, new DeferredItem(Frames.For(streamEvent, subscription, default), null, 0, streamEvent.ReceivedTimestamp));
+                SendInOrder(connection, new DeferredItem(Frames.For(streamEvent, recipient.Transport, recipient.StreamArray, default), null, 0, streamEvent.ReceivedTimestamp));
                 continue;
             }
 
@@ -208,12 +210,12 @@ internal sealed class Dispatcher : IFilterReplyInbox
             }
 
             // Feed access (§6.4) and language (§6.5) need no database: decided here, per recipient.
-            if (facts.IsLocal ? subscription.FilterLocal : subscription.FilterRemote)
+            if (facts.IsLocal ? recipient.FilterLocal : recipient.FilterRemote)
             {
                 continue;
             }
 
-            var languages = client.User.ChosenLanguages;
+            var languages = connection.ChosenLanguages;
             if (languages is not null && (facts.Language is null || Array.IndexOf(languages, facts.Language) < 0))
             {
                 continue;
@@ -226,8 +228,10 @@ internal sealed class Dispatcher : IFilterReplyInbox
                 continue;
             }
 
-            pending ??= new PendingStatus(streamEvent, facts, this);
-            var slot = pending.Add(subscription, connection);
+            // Sized for every remaining subscriber of the channel: on a public timeline nearly all of them are filtered,
+            // and growing the slot list and viewer table thousands of entries at a time showed up in perf.
+            pending ??= new PendingStatus(streamEvent, facts, this, list.Count - i);
+            var slot = pending.Add(connection, recipient.Transport, recipient.StreamArray);
             if (!connection.IsBlocked)
             {
                 // The usual case: nothing else waits for this connection, so no queue entry is needed.
@@ -349,6 +353,27 @@ internal sealed class Dispatcher : IFilterReplyInbox
         }
     }
 
-    /// <summary>One subscription on a channel, with its connection's dispatch state (no lookup per delivery).</summary>
-    private readonly record struct Recipient(Subscription Subscription, DispatchedConnection Connection);
+    /// <summary>
+    /// One subscription on a channel, with its connection's dispatch state (no lookup per delivery) and copies of the
+    /// subscription's fixed fields that every event reads: a broadcast walks this list for thousands of recipients,
+    /// and loading each subscription object as well cost a cache miss per recipient.
+    /// </summary>
+    private readonly struct Recipient(Subscription subscription, DispatchedConnection connection)
+    {
+        public Subscription Subscription { get; } = subscription;
+
+        public DispatchedConnection Connection { get; } = connection;
+
+        public byte[] StreamArray { get; } = subscription.StreamArray;
+
+        public Transport Transport { get; } = subscription.Connection.Transport;
+
+        public bool IsSystem { get; } = subscription.IsSystem;
+
+        public bool NeedsFiltering { get; } = subscription.NeedsFiltering;
+
+        public bool FilterLocal { get; } = subscription.FilterLocal;
+
+        public bool FilterRemote { get; } = subscription.FilterRemote;
+    }
 }

@@ -1,6 +1,7 @@
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
 using AotStreaming.Filtering;
+using AotStreaming.Protocol;
 
 namespace AotStreaming.Dispatch;
 
@@ -10,10 +11,10 @@ namespace AotStreaming.Dispatch;
 /// status is filtered out). Owner: the dispatcher that created it; the filter stage sees only the
 /// <see cref="FilterRequest"/> part, and the verdict is applied on the dispatcher's loop.
 /// </summary>
-internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo)
-    : FilterRequest(streamEvent, facts, replyTo)
+internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo, int expectedRecipients = 0)
+    : FilterRequest(streamEvent, facts, replyTo, expectedRecipients)
 {
-    private readonly List<Recipient> _recipients = [];
+    private readonly List<Recipient> _recipients = new(expectedRecipients);
     private byte[]?[]? _frames;
 
     public bool IsResolved => _frames is not null;
@@ -22,11 +23,11 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
 
     public DispatchedConnection RecipientAt(int index) => _recipients[index].Connection;
 
-    /// <summary>Adds a recipient before the request starts; returns its slot.</summary>
-    public int Add(Subscription subscription, DispatchedConnection connection)
+    /// <summary>Adds a recipient (its subscription's transport and stream array) before the request starts; returns its slot.</summary>
+    public int Add(DispatchedConnection connection, Transport transport, byte[] streamArray)
     {
-        AddViewer(connection.Connection.User.AccountId, connection.Filters);
-        _recipients.Add(new Recipient(subscription, connection, connection.FiltersGeneration));
+        AddViewer(connection.AccountId, connection.Filters);
+        _recipients.Add(new Recipient(connection, connection.AccountId, connection.FiltersGeneration, transport, streamArray));
         return _recipients.Count - 1;
     }
 
@@ -43,9 +44,10 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
         {
             for (var i = 0; i < frames.Length; i++)
             {
-                var (subscription, connection, generation) = _recipients[i];
-                var viewer = connection.Connection.User.AccountId;
-                if (connection.Filters is null && connection.FiltersGeneration == generation && verdict.TryGetLoaded(viewer, out var loaded))
+                // Only the slot's own fields and the verdict are read here; the connection object only where filters
+                // were loaded for it (its first filtered status), so this pass stays within the slot list.
+                var (connection, viewer, generation, transport, streamArray) = _recipients[i];
+                if (verdict.TryGetLoaded(viewer, out var loaded) && connection.Filters is null && connection.FiltersGeneration == generation)
                 {
                     connection.Filters = loaded;
                 }
@@ -56,13 +58,14 @@ internal sealed class PendingStatus(StreamEvent streamEvent, StatusFacts facts, 
                 }
 
                 frames[i] = Facts.HasFiltered
-                    ? Frames.For(Event, subscription, default)
-                    : Frames.For(Event, subscription, verdict.MatchFor(viewer) ?? "[]"u8);
+                    ? Frames.For(Event, transport, streamArray, default)
+                    : Frames.For(Event, transport, streamArray, verdict.MatchFor(viewer) ?? "[]"u8);
             }
         }
 
         _frames = frames;
     }
 
-    private readonly record struct Recipient(Subscription Subscription, DispatchedConnection Connection, int FiltersGeneration);
+    /// <summary>A recipient slot, with what the verdict pass needs copied in while the dispatcher had it at hand.</summary>
+    private readonly record struct Recipient(DispatchedConnection Connection, long AccountId, int FiltersGeneration, Transport Transport, byte[] StreamArray);
 }

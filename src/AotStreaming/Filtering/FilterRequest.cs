@@ -7,9 +7,9 @@ namespace AotStreaming.Filtering;
 /// cached, or null where they must be loaded. Owner: the dispatcher that builds it; once handed to
 /// <see cref="IStatusFilter.Start"/> it is only read.
 /// </summary>
-internal class FilterRequest(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo)
+internal class FilterRequest(StreamEvent streamEvent, StatusFacts facts, IFilterReplyInbox replyTo, int expectedViewers = 0)
 {
-    private readonly Dictionary<long, KeywordFilterSet?> _viewers = [];
+    private readonly Dictionary<long, KeywordFilterSet?> _viewers = new(expectedViewers);
 
     public StreamEvent Event => streamEvent;
 
