@@ -49,8 +49,7 @@ internal sealed class PubSubMessageReader(int maxMessageBytes)
         _channel = channel;
         _length = length;
         _done = 0;
-        // Uninitialized: every byte is overwritten, and zeroing 20 MB would only delay draining the socket.
-        _payload = length <= maxMessageBytes ? GC.AllocateUninitializedArray<byte>((int)length) : null;
+        _payload = length <= maxMessageBytes ? LargeMessageMemory.AllocatePayload((int)length) : null;
         return Continue(ref reader, out value);
     }
 

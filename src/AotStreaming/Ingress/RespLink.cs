@@ -53,7 +53,7 @@ internal sealed class RespLink : IAsyncDisposable
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             deadline.CancelAfter(timeout);
             await socket.ConnectAsync(endPoint, deadline.Token);
-            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            Stream stream = new KernelWaitStream(socket);
             if (tlsHost is not null)
             {
                 stream = await AuthenticateAsync(stream, tlsHost, trust, deadline.Token);

@@ -17,6 +17,14 @@ internal static class SubscriberReadThread
     /// <summary>Headers and normal messages (a few KB); grows only for an unusually large non-message reply.</summary>
     private const int BufferBytes = 64 * 1024;
 
+    /// <summary>
+    /// The most one read copies into a large payload. The kernel holds the socket's lock for the whole copy, and
+    /// segments that arrive meanwhile wait unacknowledged in the socket's backlog; a read of several megabytes that
+    /// was preempted on a busy machine held them long enough for Redis' loss probe and retransmission timer to fire
+    /// (200 ms and more without a byte, issue 10 item 6). Short reads release the lock, and so acknowledge, often.
+    /// </summary>
+    private const int MaxPayloadReadBytes = 256 * 1024;
+
     /// <param name="initial">Bytes already read from the stream by an earlier reader (the handshake's).</param>
     /// <param name="onValue">Called on the read thread for each whole RESP value, in order.</param>
     /// <param name="onRead">Called on the read thread after each successful read (the silence watchdog's clock).</param>
@@ -80,7 +88,7 @@ internal static class SubscriberReadThread
             var payload = messages.PayloadRemaining;
             if (start == end && payload.Length > 0)
             {
-                read = stream.Read(payload);
+                read = stream.Read(payload[..Math.Min(payload.Length, MaxPayloadReadBytes)]);
                 if (read > 0)
                 {
                     messages.PayloadReceived(read);
