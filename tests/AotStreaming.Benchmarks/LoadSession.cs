@@ -88,6 +88,11 @@ internal sealed class LoadSession : ILoadSession
         // Let subscriptions settle (the server may subscribe to Redis lazily), then check it listens.
         await Task.Delay(TimeSpan.FromSeconds(1));
         _connectedRss = _server.RssBytes;
+        if (await ServerMetrics.HeapBytesAsync(_server.Port) is { } heap)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"server when connected: RSS {_connectedRss / 1048576.0:0.0} MB, managed heap {heap / 1048576.0:0.0} MB"));
+        }
         var deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
         while (await _publisher.SubscriberCountAsync(RedisConnection!) == 0 && Stopwatch.GetTimestamp() < deadline)
         {

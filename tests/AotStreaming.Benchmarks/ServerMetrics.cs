@@ -36,6 +36,25 @@ internal static class ServerMetrics
         }
     }
 
+    /// <summary>
+    /// The server's managed heap (<c>process_heap_bytes</c>), or null when /metrics does not answer: beside RSS it
+    /// tells whether per-connection memory is the GC's objects or native (Kestrel's pinned blocks, the runtime's).
+    /// </summary>
+    public static async Task<double?> HeapBytesAsync(int port)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("process_heap_bytes ", StringComparison.Ordinal));
+            return line is null ? null : double.Parse(line["process_heap_bytes ".Length..], CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     private static List<(double Le, double Count)> Buckets(string text, string name)
     {
         var result = new List<(double, double)>();
