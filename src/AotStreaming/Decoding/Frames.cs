@@ -3,13 +3,12 @@ using AotStreaming.Protocol;
 
 namespace AotStreaming.Decoding;
 
-/// <summary>Picks the cached frame variant of an event for one subscription.</summary>
+/// <summary>
+/// Picks the cached frame variant of an event for one subscription, from the subscription's transport and stream
+/// array as the dispatcher keeps them (no subscription object to load per recipient).
+/// </summary>
 internal static class Frames
 {
-    public static byte[] For(StreamEvent streamEvent, Subscription subscription, ReadOnlySpan<byte> filtered) =>
-        For(streamEvent, subscription.Connection.Transport, subscription.StreamArray, filtered);
-
-    /// <summary>The same, from a subscription's transport and stream array kept elsewhere (no subscription object to load).</summary>
     public static byte[] For(StreamEvent streamEvent, Transport transport, byte[] streamArray, ReadOnlySpan<byte> filtered) =>
         transport == Transport.WebSocket
             ? streamEvent.GetWebSocketFrame(streamArray, filtered)
