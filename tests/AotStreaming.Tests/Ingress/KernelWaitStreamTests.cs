@@ -15,10 +15,8 @@ public sealed class KernelWaitStreamTests
     [Fact]
     public async Task ZeroByteRead_WaitsForData_ReturnsZero_ConsumesNothing()
     {
-        var (client, server) = await ConnectedPairAsync();
-        using var _ = client;
-        using var __ = server;
-        await using var stream = new KernelWaitStream(client);
+        await using var pair = await LoopbackPair.ConnectAsync();
+        var (server, stream) = (pair.Server, pair.Stream);
 
         var waiting = Task.Run(() => stream.Read(Span<byte>.Empty));
         // The read must still be waiting: nothing was sent.
@@ -35,9 +33,8 @@ public sealed class KernelWaitStreamTests
     [Fact]
     public async Task Read_WaitsForData_ThenReturnsWhatArrived_AndZeroAtEndOfStream()
     {
-        var (client, server) = await ConnectedPairAsync();
-        using var _ = client;
-        await using var stream = new KernelWaitStream(client);
+        await using var pair = await LoopbackPair.ConnectAsync();
+        var (server, stream) = (pair.Server, pair.Stream);
         var buffer = new byte[1024];
 
         var waiting = Task.Run(() => stream.Read(buffer.AsSpan()));
@@ -52,10 +49,8 @@ public sealed class KernelWaitStreamTests
     [Fact]
     public async Task Read_WokenByShutdown_WhileWaiting()
     {
-        var (client, server) = await ConnectedPairAsync();
-        using var _ = client;
-        using var __ = server;
-        await using var stream = new KernelWaitStream(client);
+        await using var pair = await LoopbackPair.ConnectAsync();
+        var (client, stream) = (pair.Client, pair.Stream);
 
         var waiting = Task.Run(() => stream.Read(new byte[64].AsSpan()));
         await AssertStillWaitingAsync(waiting);
@@ -70,14 +65,31 @@ public sealed class KernelWaitStreamTests
         Assert.NotSame(read, first);
     }
 
-    private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
+    /// <summary>A connected loopback pair; the client end has been used asynchronously (its connect), as in the server.</summary>
+    private sealed class LoopbackPair(Socket client, Socket server) : IAsyncDisposable
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accept = listener.AcceptAsync();
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        return (client, await accept);
+        public Socket Client { get; } = client;
+
+        public Socket Server { get; } = server;
+
+        public KernelWaitStream Stream { get; } = new(client);
+
+        public static async Task<LoopbackPair> ConnectAsync()
+        {
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(1);
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var accept = listener.AcceptAsync();
+            await client.ConnectAsync(listener.LocalEndPoint!);
+            return new LoopbackPair(client, await accept);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Stream.DisposeAsync();
+            Client.Dispose();
+            Server.Dispose();
+        }
     }
 }
