@@ -22,7 +22,8 @@ internal static class SubscriberReadThread
     /// segments that arrive meanwhile wait unacknowledged in the socket's backlog; with reads of several megabytes a
     /// preempted read left Redis without acknowledgements (its loss probes fired, and once 238 ms passed without a
     /// byte in the middle of a message). Measured with three 20 MB statuses back-to-back (issue 10 item 6): uncapped,
-    /// 0 of 4 runs kept the subscriber; 1 MiB, 3 of 6; 256 KiB, 8 of 11. Smaller reads cost a syscall per 256 KiB.
+    /// 0 of 4 runs kept the subscriber; 1 MiB, 3 of 6; 256 KiB, 13 of 17; 256 KiB or all that is queued (so the
+    /// receive buffer autotunes larger), 1 of 6. Smaller reads cost a syscall per 256 KiB.
     /// </summary>
     private const int MaxPayloadReadBytes = 256 * 1024;
 
