@@ -12,8 +12,7 @@ internal static class ServerMetrics
     {
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+            var text = await FetchAsync(port);
             foreach (var (name, label) in new[]
             {
                 ("aot_streaming_enqueue_latency_seconds", "server enqueue"),
@@ -44,8 +43,7 @@ internal static class ServerMetrics
     {
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+            var text = await FetchAsync(port);
             var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("process_heap_bytes ", StringComparison.Ordinal));
             return line is null ? null : double.Parse(line["process_heap_bytes ".Length..], CultureInfo.InvariantCulture);
         }
@@ -53,6 +51,12 @@ internal static class ServerMetrics
         {
             return null;
         }
+    }
+
+    private static async Task<string> FetchAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
     }
 
     private static List<(double Le, double Count)> Buckets(string text, string name)
