@@ -52,6 +52,14 @@ public sealed class DeliveryOptions
     /// </summary>
     public bool RawSocketWrites { get; set; } = true;
 
+    /// <summary>
+    /// Answer a WebSocket upgrade that is a connection's first request below Kestrel's HTTP layer (a connection
+    /// middleware), so an open WebSocket does not hold Kestrel's objects for an HTTP request that never ends (about
+    /// 6 KB per idle connection). Only plain handshakes are taken; anything unusual, and every other request, goes
+    /// to Kestrel as before. Needs <see cref="RawSocketWrites"/> (frames go straight to the socket).
+    /// </summary>
+    public bool UpgradeBelowHttpLayer { get; set; } = true;
+
     /// <summary>Seconds between SSE <c>:thump</c> comments; Mastodon's server uses 15 s.</summary>
     public double SseHeartbeatSeconds { get; set; } = 15;
 

@@ -44,7 +44,7 @@ internal sealed class WebSocketTransportStream(Stream inner) : Stream
 
     public override bool CanSeek => false;
 
-    public override bool CanWrite => inner.CanWrite;
+    public override bool CanWrite => _raw is not null || inner.CanWrite;
 
     public override long Length => throw new NotSupportedException();
 

@@ -42,6 +42,9 @@ internal static class EventIds
     public const int ClientDropped = 407;
     public const int HandshakeRejected = 408;
     public const int ProtocolViolation = 409;
+    public const int UpgradeNoRequest = 410;
+    public const int UpgradeAbandoned = 411;
+    public const int UpgradedBelowHttp = 412;
 
     // 900s: Hosting.
     public const int Listening = 901;

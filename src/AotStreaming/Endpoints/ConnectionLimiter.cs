@@ -8,15 +8,16 @@ namespace AotStreaming.Endpoints;
 /// <summary>Total and per-address connection limits (<see cref="LimitsOptions"/>).</summary>
 internal sealed class ConnectionLimiter(IOptions<LimitsOptions> options, ClientAddress addresses, StreamingMetrics metrics)
 {
-    private const string AddressKey = "aot-streaming.client-address";
     private readonly ConcurrentDictionary<string, int> _perAddress = new(StringComparer.Ordinal);
     private int _total;
 
-    /// <summary>Null when admitted (call <see cref="Leave"/> later); otherwise the refusal text.</summary>
-    public string? TryEnter(HttpContext context)
+    /// <summary>
+    /// Null when admitted (call <see cref="Leave"/> with <paramref name="address"/> later); otherwise the refusal text.
+    /// </summary>
+    public string? TryEnter(HttpContext context, out string address)
     {
         var limits = options.Value;
-        var address = addresses.Of(context);
+        address = addresses.Of(context);
         if (Interlocked.Increment(ref _total) > limits.MaxConnections && limits.MaxConnections > 0)
         {
             Interlocked.Decrement(ref _total);
@@ -32,17 +33,10 @@ internal sealed class ConnectionLimiter(IOptions<LimitsOptions> options, ClientA
             return "Too many connections from this address";
         }
 
-        context.Items[AddressKey] = address;
         return null;
     }
 
-    public void Leave(HttpContext context)
-    {
-        if (context.Items[AddressKey] is string address)
-        {
-            Release(address);
-        }
-    }
+    public void Leave(string address) => Release(address);
 
     private void Release(string address)
     {

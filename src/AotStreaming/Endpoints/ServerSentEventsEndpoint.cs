@@ -63,7 +63,7 @@ internal sealed class ServerSentEventsEndpoint(
             return;
         }
 
-        if (limiter.TryEnter(context) is { } refusal)
+        if (limiter.TryEnter(context, out var address) is { } refusal)
         {
             await HttpResponses.JsonErrorAsync(context, 429, refusal);
             return;
@@ -75,7 +75,7 @@ internal sealed class ServerSentEventsEndpoint(
         }
         finally
         {
-            limiter.Leave(context);
+            limiter.Leave(address);
         }
     }
 

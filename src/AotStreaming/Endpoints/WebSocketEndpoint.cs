@@ -1,3 +1,5 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using AotStreaming.Auth;
 using AotStreaming.Delivery;
@@ -30,37 +32,15 @@ internal sealed class WebSocketEndpoint(
     IOptions<LimitsOptions> limitsOptions,
     ILogger<WebSocketEndpoint> logger)
 {
+    /// <summary>An upgrade through Kestrel's HTTP layer: a later request on a kept-alive connection, or one <see cref="ConnectionUpgrade"/> did not take.</summary>
     public async Task HandleAsync(HttpContext context)
     {
-        AuthenticatedUser user;
-        try
+        var (admitted, refusal) = await AdmitAsync(context, context.WebSockets.IsWebSocketRequest);
+        if (refusal is not null)
         {
-            user = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
-        }
-        catch (Exception ex) when (RequestFailure.IsAnswerable(ex, context))
-        {
-            var failure = RequestFailure.From(ex, context, logger);
-            await HttpResponses.RejectUpgrade(context, failure.Status, failure.Message);
-            return;
-        }
-
-        if (WebSocketHandshake.Validate(context.Request, out var subprotocol) is { } rejection)
-        {
-            logger.HandshakeRejected(context.TraceIdentifier, rejection.Status, rejection.Reason);
-            await HttpResponses.RejectHandshakeAsync(context, rejection);
-            return;
-        }
-
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            // What the checks above let through and Kestrel still cannot upgrade (an HTTP/1.0 request).
-            await HttpResponses.RejectHandshakeAsync(context, new WebSocketHandshake.Rejection(400, "Bad Request"));
-            return;
-        }
-
-        if (limiter.TryEnter(context) is { } refusal)
-        {
-            await HttpResponses.RejectUpgrade(context, 429, refusal);
+            await (refusal.Handshake is { } handshake
+                ? HttpResponses.RejectHandshakeAsync(context, handshake)
+                : HttpResponses.RejectUpgrade(context, refusal.Status, refusal.Message));
             return;
         }
 
@@ -70,7 +50,7 @@ internal sealed class WebSocketEndpoint(
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 // ws echoes the first offered protocol (reference §3.1); the token, when it is sent as one.
-                SubProtocol = subprotocol,
+                SubProtocol = admitted!.Subprotocol,
                 // Off: WebSocketPinger pings and terminates by upstream's rule; the runtime's keep-alive would add
                 // its own pings (or unsolicited pongs) on a schedule of its own.
                 KeepAliveInterval = TimeSpan.Zero,
@@ -78,24 +58,117 @@ internal sealed class WebSocketEndpoint(
             // Always ours: StreamingApp installs the feature for every upgradable request.
             var stream = (context.Features.Get<IHttpUpgradeFeature>() as WebSocketUpgradeFeature)?.Stream
                 ?? throw new InvalidOperationException("the upgraded stream was not created by WebSocketUpgradeFeature");
-            var connection = new WebSocketClient(socket, stream, user, delivery, metrics);
+            var connection = new WebSocketClient(socket, stream, admitted.User, delivery, metrics);
             UseRawSocketIfPossible(context, stream, delivery, connection.Id);
-            var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(delivery.CloseGraceSeconds), logger);
-            tracker.Opened(connection, context.Request.Query["stream"].ToString());
-            try
-            {
-                await session.RunAsync(context.Request.Query, context.RequestAborted);
-            }
-            finally
-            {
-                tracker.Closed(connection);
-            }
+            await RunSessionAsync(connection, WebSocketSession.InitialStream.From(context.Request.Query), context.RequestAborted);
         }
         finally
         {
-            limiter.Leave(context);
+            limiter.Leave(admitted!.Address);
         }
     }
+
+    /// <summary>
+    /// An upgrade <see cref="ConnectionUpgrade"/> took below Kestrel's HTTP layer: <paramref name="context"/> carries
+    /// only the parsed request, the answer (101 or refusal) goes straight to <paramref name="socket"/>, frames are read
+    /// from <paramref name="input"/> (what follows the head) and written to the socket. The request is let go once
+    /// the session starts, so an open connection holds only the socket transport's objects and ours.
+    /// </summary>
+    public async Task HandleBelowHttpAsync(HttpContext? context, Socket socket, PipeReader input)
+    {
+        var delivery = deliveryOptions.Value;
+        var writer = RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery, out var reason)
+            ?? throw new InvalidOperationException("ConnectionUpgrade took a connection without raw socket writes: " + reason);
+        var requestId = context!.TraceIdentifier;
+        var (admitted, refusal) = await AdmitAsync(context, runtimeCanUpgrade: true);
+        if (refusal is not null)
+        {
+            await writer.WriteAsync(UpgradeResponses.Refusal(requestId, refusal.Status, refusal.Message, refusal.Handshake), CancellationToken.None);
+            return;
+        }
+
+        try
+        {
+            await writer.WriteAsync(UpgradeResponses.SwitchingProtocols(requestId, context.Request.Headers.SecWebSocketKey.ToString(), admitted!.Subprotocol), CancellationToken.None);
+            var stream = new WebSocketTransportStream(new PipeInputStream(input));
+            stream.UseRawSocket(writer);
+            using var socketStream = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                SubProtocol = admitted.Subprotocol,
+                KeepAliveInterval = TimeSpan.Zero,
+            });
+            var connection = new WebSocketClient(socketStream, stream, admitted.User, delivery, metrics);
+            logger.UpgradedBelowHttp(connection.Id);
+            var initial = WebSocketSession.InitialStream.From(context.Request.Query);
+            var aborted = context.RequestAborted;
+            // The session can last for days: drop the request (headers, query, features) from this state machine.
+            context = null;
+            await RunSessionAsync(connection, initial, aborted);
+        }
+        finally
+        {
+            limiter.Leave(admitted!.Address);
+        }
+    }
+
+    /// <summary>
+    /// Everything decided before the 101, in upstream's order: authentication (a failure is an upgrade rejection with
+    /// <c>X-Error-Message</c>), the handshake checks of ws, then our connection limits.
+    /// </summary>
+    private async Task<(Admission? Admitted, Refusal? Refused)> AdmitAsync(HttpContext context, bool runtimeCanUpgrade)
+    {
+        AuthenticatedUser user;
+        try
+        {
+            user = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
+        }
+        catch (Exception ex) when (RequestFailure.IsAnswerable(ex, context))
+        {
+            var failure = RequestFailure.From(ex, context, logger);
+            return (null, new Refusal(failure.Status, failure.Message));
+        }
+
+        if (WebSocketHandshake.Validate(context.Request, out var subprotocol) is { } rejection)
+        {
+            logger.HandshakeRejected(context.TraceIdentifier, rejection.Status, rejection.Reason);
+            return (null, new Refusal(rejection.Status, rejection.Reason, rejection));
+        }
+
+        if (!runtimeCanUpgrade)
+        {
+            // What the checks above let through and Kestrel still cannot upgrade (an HTTP/1.0 request).
+            var badRequest = new WebSocketHandshake.Rejection(400, "Bad Request");
+            return (null, new Refusal(badRequest.Status, badRequest.Reason, badRequest));
+        }
+
+        if (limiter.TryEnter(context, out var address) is { } limited)
+        {
+            return (null, new Refusal(429, limited));
+        }
+
+        return (new Admission(user, address, subprotocol), null);
+    }
+
+    private async Task RunSessionAsync(WebSocketClient connection, WebSocketSession.InitialStream? initial, CancellationToken aborted)
+    {
+        var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(deliveryOptions.Value.CloseGraceSeconds), logger);
+        tracker.Opened(connection, initial?.Name ?? "");
+        try
+        {
+            await session.RunAsync(initial, aborted);
+        }
+        finally
+        {
+            tracker.Closed(connection);
+        }
+    }
+
+    /// <summary>An admitted upgrade: who, the limiter's address key (released when the session ends), the subprotocol to echo.</summary>
+    private sealed record Admission(AuthenticatedUser User, string Address, string? Subprotocol);
+
+    /// <summary>A refused upgrade: an upgrade rejection (<c>X-Error-Message</c>), or one of ws' handshake refusals.</summary>
+    private sealed record Refusal(int Status, string Message, WebSocketHandshake.Rejection? Handshake = null);
 
     /// <summary>
     /// After the 101 response, frames may bypass Kestrel's output pipe (<see cref="RawSocketWriter"/>); Kestrel passes

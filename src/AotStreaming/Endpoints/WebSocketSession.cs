@@ -30,18 +30,29 @@ internal sealed class WebSocketSession(
     private long _lastRefill = Environment.TickCount64;
     private readonly Throttle _rateLimitNotice = new(TimeSpan.FromSeconds(1));
 
-    public async Task RunAsync(IQueryCollection query, CancellationToken requestAborted)
+    /// <summary>
+    /// The subscription a <c>?stream=</c> query asks for at connect, read out of the request before the session runs
+    /// so that nothing of the request is held for as long as the socket is open.
+    /// </summary>
+    internal readonly record struct InitialStream(string Name, StreamParameters Parameters)
+    {
+        public static InitialStream? From(IQueryCollection query) =>
+            query["stream"] is { Count: > 0 } stream && !string.IsNullOrEmpty(stream[0])
+                // ?stream= subscribes with the whole query as parameters; only_media is ignored over WebSocket.
+                ? new InitialStream(stream[0]!, new StreamParameters(FromQuery(query, "tag"), FromQuery(query, "list")))
+                : null;
+    }
+
+    public async Task RunAsync(InitialStream? initial, CancellationToken requestAborted)
     {
         using var aborted = requestAborted.Register(static state => ((ClientConnection)state!).Abort(), connection);
         var writer = connection.RunWriterAsync();
         try
         {
             await subscriptions.AddAsync(ChannelResolver.System(connection));
-            if (query["stream"] is { Count: > 0 } stream && !string.IsNullOrEmpty(stream[0]))
+            if (initial is { } stream)
             {
-                // ?stream= subscribes with the whole query as parameters; only_media is ignored over WebSocket.
-                var parameters = new StreamParameters(FromQuery(query, "tag"), FromQuery(query, "list"));
-                await SubscribeAsync(stream[0]!, parameters, requestAborted);
+                await SubscribeAsync(stream.Name, stream.Parameters, requestAborted);
             }
 
             var reading = ReadLoopAsync(requestAborted);

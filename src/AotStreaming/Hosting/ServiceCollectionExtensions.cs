@@ -67,6 +67,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TokenAuthenticator>();
         services.AddSingleton<ChannelResolver>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<ConnectionUpgrade>();
         services.AddSingleton<ServerSentEventsEndpoint>();
         services.AddSingleton<PrometheusEndpoint>();
         services.AddSingleton<StreamingRequestHandler>();
