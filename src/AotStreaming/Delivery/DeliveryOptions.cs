@@ -53,10 +53,10 @@ public sealed class DeliveryOptions
     public bool RawSocketWrites { get; set; } = true;
 
     /// <summary>
-    /// Answer a WebSocket upgrade that is a connection's first request below Kestrel's HTTP layer (a connection
-    /// middleware), so an open WebSocket does not hold Kestrel's objects for an HTTP request that never ends (about
-    /// 6 KB per idle connection). Only plain handshakes are taken; anything unusual, and every other request, goes
-    /// to Kestrel as before. Needs <see cref="RawSocketWrites"/> (frames go straight to the socket).
+    /// Serve a WebSocket upgrade that is a connection's first request on the bare accepted socket, before Kestrel sees
+    /// the connection (<c>StreamingTransport</c>), so an open WebSocket holds neither Kestrel's socket connection nor
+    /// an HTTP request that never ends (about 9 KB per idle connection). Only plain handshakes are taken; anything
+    /// unusual, and every other request, goes to Kestrel as before. Needs <see cref="RawSocketWrites"/>.
     /// </summary>
     public bool UpgradeBelowHttpLayer { get; set; } = true;
 

@@ -1,8 +1,7 @@
-using System.IO.Pipelines;
+using System.Buffers;
 using System.Net;
+using System.Net.Sockets;
 using AotStreaming.Delivery;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -11,80 +10,102 @@ using Microsoft.Extensions.Options;
 namespace AotStreaming.Endpoints;
 
 /// <summary>
-/// Kestrel connection middleware, in front of its HTTP layer. An open WebSocket accepted through that layer holds
-/// an HTTP request that never ends: <c>Http1Connection</c>, header collections, <c>HttpContext</c>, the upgrade's
-/// body and stream objects, about 6 KB per idle connection (README, Performance). So when a connection's first
-/// request is a plain WebSocket upgrade (<see cref="RequestHead"/>, and every check of <see cref="WebSocketHandshake"/>
-/// passes), it is answered here (<see cref="WebSocketEndpoint.HandleBelowHttpAsync"/>) and never reaches that layer.
+/// The first look at an accepted socket (<see cref="StreamingTransport"/>). An open WebSocket accepted through
+/// Kestrel holds its socket connection (pipes, receiver, sender, their loops) and an HTTP request that never ends
+/// (<c>Http1Connection</c>, header collections, <c>HttpContext</c>, the upgrade's stream objects): about 9 KB per
+/// idle connection (README, Performance). So the first request is peeked at (<c>MSG_PEEK</c>: nothing is consumed)
+/// and, when it is a plain WebSocket upgrade (<see cref="RequestHead"/>, and every check of
+/// <see cref="WebSocketHandshake"/> passes), the head is read off and the connection is served on the bare socket
+/// (<see cref="WebSocketEndpoint.HandleBelowKestrelAsync"/>).
 /// <para>
-/// Everything else goes to Kestrel untouched, the bytes read so far left in the pipe: other requests, a head that
-/// did not arrive in one piece, anything unusual or refused by the handshake checks, and later requests on a
-/// kept-alive connection; <see cref="WebSocketEndpoint.HandleAsync"/> answers those upgrades as before.
+/// Everything else goes to Kestrel untouched: other requests, a head that did not arrive in one piece, anything
+/// unusual or refused by the handshake checks (Kestrel's path answers those exactly as before), and every later
+/// request on a kept-alive connection. The head must have arrived whole by the first peek: true for nginx and for
+/// clients whose head fits one TCP segment; a longer one only costs the saving.
 /// </para>
 /// </summary>
 internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<DeliveryOptions> delivery, IOptions<LimitsOptions> limits, ILogger<ConnectionUpgrade> logger)
 {
-    public async Task OnConnectedAsync(ConnectionContext connection, ConnectionDelegate next)
+    // Larger than any head nginx or a client library sends for an upgrade; a larger head goes to Kestrel.
+    private const int PeekBytes = 8 * 1024;
+
+    /// <summary>True when the connection was served (or closed) here; false to hand it to Kestrel as it is.</summary>
+    public async Task<bool> TryServeAsync(Socket socket)
     {
-        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (!delivery.Value.UpgradeBelowHttpLayer || RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery.Value, out _) is null)
         {
-            await next(connection);
-            return;
+            return false;
         }
 
-        var input = connection.Transport.Input;
-        ReadResult first;
+        RequestHead? head;
+        var buffer = ArrayPool<byte>.Shared.Rent(PeekBytes);
         try
         {
-            first = await ReadFirstAsync(connection, input);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limits.Value.RequestHeadersTimeoutSeconds));
+            var peeked = await socket.ReceiveAsync(buffer, SocketFlags.Peek, deadline.Token);
+            if (peeked == 0)
+            {
+                throw new IOException("the connection closed before a request");
+            }
+
+            head = RequestHead.TryParse(buffer.AsSpan(0, peeked));
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
         {
             // Nothing arrived within the headers timeout, or the peer went away first: Kestrel, too, closes such a
             // connection without an answer.
-            logger.NoRequest(connection.ConnectionId, ex.GetType().Name);
-            return;
+            logger.NoRequest(ex.GetType().Name);
+            Close(socket);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var buffer = first.Buffer;
-        var head = buffer.IsSingleSegment ? RequestHead.TryParse(buffer.FirstSpan) : null;
         if (head is null || !IsPlainUpgrade(head))
         {
-            input.AdvanceTo(buffer.Start);
-            await next(connection);
-            return;
+            return false;
         }
 
-        input.AdvanceTo(buffer.GetPosition(head.Length));
         try
         {
-            await webSockets.HandleBelowHttpAsync(RequestContext(head, connection), socket!, input);
+            // The head is already queued in the kernel, so this returns at once; what follows it (a first frame sent
+            // without waiting for the 101) stays queued for the WebSocket.
+            var headBytes = new byte[head.Length];
+            var read = socket.Receive(headBytes);
+            if (read != head.Length)
+            {
+                throw new IOException($"read {read} of the {head.Length} bytes peeked");
+            }
+
+            await webSockets.HandleBelowKestrelAsync(RequestContext(head, socket), socket);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException || connection.ConnectionClosed.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // The peer went away during the handshake (its token lookup was cancelled, or the 101 could not be sent).
-            logger.UpgradeAbandoned(connection.ConnectionId, ex.GetType().Name);
+            // The peer went away during the handshake (its token lookup failed, or the 101 could not be sent).
+            logger.UpgradeAbandoned(ex.GetType().Name);
         }
+        finally
+        {
+            Close(socket);
+        }
+
+        return true;
     }
 
-    /// <summary>
-    /// The first read, bounded by the headers timeout (<see cref="LimitsOptions.RequestHeadersTimeoutSeconds"/>,
-    /// which Kestrel would otherwise apply) and by a graceful shutdown's request to close.
-    /// </summary>
-    private async ValueTask<ReadResult> ReadFirstAsync(ConnectionContext connection, PipeReader input)
+    private static void Close(Socket socket)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limits.Value.RequestHeadersTimeoutSeconds));
-        using var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
-            .Register(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
-        var result = await input.ReadAsync(deadline.Token);
-        if (result.Buffer.IsEmpty && result.IsCompleted)
+        try
         {
-            input.AdvanceTo(result.Buffer.End);
-            throw new IOException("the connection closed before a request");
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed.
         }
 
-        return result;
+        socket.Dispose();
     }
 
     private static bool IsPlainUpgrade(RequestHead head)
@@ -93,11 +114,11 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         return HttpMethods.IsGet(head.Method) && WebSocketHandshake.IsUpgradeRequest(request) && WebSocketHandshake.Validate(request, out _) is null;
     }
 
-    /// <summary>What the endpoint reads of a request, as Kestrel would present it: headers, query, peer address, abort token, a request id.</summary>
-    private static HttpContext RequestContext(RequestHead head, ConnectionContext connection) =>
-        new DefaultHttpContext(RequestFeatures(head, connection)) { TraceIdentifier = Guid.NewGuid().ToString() };
+    /// <summary>What the endpoint reads of a request, as Kestrel would present it: headers, query, peer address, a request id.</summary>
+    private static HttpContext RequestContext(RequestHead head, Socket socket) =>
+        new DefaultHttpContext(RequestFeatures(head, socket)) { TraceIdentifier = Guid.NewGuid().ToString() };
 
-    private static FeatureCollection RequestFeatures(RequestHead head, ConnectionContext? connection)
+    private static FeatureCollection RequestFeatures(RequestHead head, Socket? socket)
     {
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(new HttpRequestFeature
@@ -111,17 +132,17 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
             Headers = head.Headers,
         });
         features.Set<IHttpResponseFeature>(new HttpResponseFeature());
-        if (connection is not null)
+        if (socket is not null)
         {
+            var remote = socket.RemoteEndPoint as IPEndPoint;
+            var local = socket.LocalEndPoint as IPEndPoint;
             features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
             {
-                ConnectionId = connection.ConnectionId,
-                RemoteIpAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address,
-                RemotePort = (connection.RemoteEndPoint as IPEndPoint)?.Port ?? 0,
-                LocalIpAddress = (connection.LocalEndPoint as IPEndPoint)?.Address,
-                LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
+                RemoteIpAddress = remote?.Address,
+                RemotePort = remote?.Port ?? 0,
+                LocalIpAddress = local?.Address,
+                LocalPort = local?.Port ?? 0,
             });
-            features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = connection.ConnectionClosed });
         }
 
         return features;

@@ -34,12 +34,12 @@ internal static partial class EndpointsLog
     [ZLoggerMessage(EventIds.ProtocolViolation, LogLevel.Debug, "Connection {connectionId} closed by the WebSocket protocol: {message}")]
     public static partial void ProtocolViolation(this ILogger logger, long connectionId, string message);
 
-    [ZLoggerMessage(EventIds.UpgradeNoRequest, LogLevel.Debug, "Connection {connectionId} closed before a request ({reason})")]
-    public static partial void NoRequest(this ILogger logger, string connectionId, string reason);
+    [ZLoggerMessage(EventIds.UpgradeNoRequest, LogLevel.Debug, "A connection closed before its first request ({reason})")]
+    public static partial void NoRequest(this ILogger logger, string reason);
 
-    [ZLoggerMessage(EventIds.UpgradeAbandoned, LogLevel.Debug, "Connection {connectionId} went away during its WebSocket handshake ({errorType})")]
-    public static partial void UpgradeAbandoned(this ILogger logger, string connectionId, string errorType);
+    [ZLoggerMessage(EventIds.UpgradeAbandoned, LogLevel.Debug, "A connection went away during its WebSocket handshake ({errorType})")]
+    public static partial void UpgradeAbandoned(this ILogger logger, string errorType);
 
-    [ZLoggerMessage(EventIds.UpgradedBelowHttp, LogLevel.Debug, "WebSocket {connection} upgraded below Kestrel's HTTP layer; writes to the raw socket")]
+    [ZLoggerMessage(EventIds.UpgradedBelowHttp, LogLevel.Debug, "WebSocket {connection} upgraded below Kestrel; writes to the raw socket")]
     public static partial void UpgradedBelowHttp(this ILogger logger, long connection);
 }

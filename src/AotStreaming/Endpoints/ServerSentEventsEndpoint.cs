@@ -86,7 +86,12 @@ internal sealed class ServerSentEventsEndpoint(
         response.Headers.ContentType = "text/event-stream";
         response.Headers.CacheControl = "private, no-store";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        response.BodyWriter.Write(SseFrames.Preface);
+        // With a size hint: before the response starts, Kestrel rents the body's buffer from the connection's memory
+        // pool with the hint as the minimum, and the pool of connections created through StreamingTransport (the
+        // shared array pool) answers a hint of 0 with an empty buffer.
+        var preface = response.BodyWriter.GetSpan(SseFrames.Preface.Length);
+        SseFrames.Preface.CopyTo(preface);
+        response.BodyWriter.Advance(SseFrames.Preface.Length);
         await response.BodyWriter.FlushAsync(context.RequestAborted);
 
         var subscriptions = new SubscriptionSet(dispatchers, index, metrics);

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using AotStreaming.Auth;
@@ -69,12 +68,12 @@ internal sealed class WebSocketEndpoint(
     }
 
     /// <summary>
-    /// An upgrade <see cref="ConnectionUpgrade"/> took below Kestrel's HTTP layer: <paramref name="context"/> carries
-    /// only the parsed request, the answer (101 or refusal) goes straight to <paramref name="socket"/>, frames are read
-    /// from <paramref name="input"/> (what follows the head) and written to the socket. The request is let go once
-    /// the session starts, so an open connection holds only the socket transport's objects and ours.
+    /// An upgrade <see cref="ConnectionUpgrade"/> took before Kestrel saw the connection: <paramref name="context"/>
+    /// carries only the parsed request; the answer (101 or refusal) and every frame go straight to
+    /// <paramref name="socket"/>, and frames are read from it too. The request is let go once the session starts, so
+    /// an open connection holds the socket and our objects only. The caller closes the socket afterwards.
     /// </summary>
-    public async Task HandleBelowHttpAsync(HttpContext? context, Socket socket, PipeReader input)
+    public async Task HandleBelowKestrelAsync(HttpContext? context, Socket socket)
     {
         var delivery = deliveryOptions.Value;
         var writer = RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery, out var reason)
@@ -90,7 +89,8 @@ internal sealed class WebSocketEndpoint(
         try
         {
             await writer.WriteAsync(UpgradeResponses.SwitchingProtocols(requestId, context.Request.Headers.SecWebSocketKey.ToString(), admitted!.Subprotocol), CancellationToken.None);
-            var stream = new WebSocketTransportStream(new PipeInputStream(input));
+            // Owning the socket: the runtime WebSocket's abort (disposing the stream) closes it, which ends a pending read.
+            var stream = new WebSocketTransportStream(new NetworkStream(socket, FileAccess.Read, ownsSocket: true));
             stream.UseRawSocket(writer);
             using var socketStream = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {
@@ -101,10 +101,10 @@ internal sealed class WebSocketEndpoint(
             var connection = new WebSocketClient(socketStream, stream, admitted.User, delivery, metrics);
             logger.UpgradedBelowHttp(connection.Id);
             var initial = WebSocketSession.InitialStream.From(context.Request.Query);
-            var aborted = context.RequestAborted;
             // The session can last for days: drop the request (headers, query, features) from this state machine.
             context = null;
-            await RunSessionAsync(connection, initial, aborted);
+            // No abort token: a vanished peer ends the session's read.
+            await RunSessionAsync(connection, initial, CancellationToken.None);
         }
         finally
         {

@@ -8,6 +8,7 @@ using AotStreaming.Filtering;
 using AotStreaming.Ingress;
 using AotStreaming.Postgres;
 using AotStreaming.Routing;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -68,6 +69,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ChannelResolver>();
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<ConnectionUpgrade>();
+        // Registered after Kestrel's socket transport, so Kestrel binds through it (the last transport that can bind wins).
+        services.AddSingleton<IConnectionListenerFactory, StreamingTransport>();
         services.AddSingleton<ServerSentEventsEndpoint>();
         services.AddSingleton<PrometheusEndpoint>();
         services.AddSingleton<StreamingRequestHandler>();

@@ -3,7 +3,6 @@ using AotStreaming.Configuration;
 using AotStreaming.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -192,7 +191,7 @@ public static class StreamingApp
                 // now and must not be deleted, so BIND/PORT/SOCKET are ignored.
                 foreach (var fd in inherited.Fds)
                 {
-                    kestrel.ListenHandle((ulong)fd, UseConnectionUpgrade);
+                    kestrel.ListenHandle((ulong)fd);
                 }
 
                 return;
@@ -205,7 +204,7 @@ public static class StreamingApp
                     File.Delete(socket);
                 }
 
-                kestrel.ListenUnixSocket(socket, UseConnectionUpgrade);
+                kestrel.ListenUnixSocket(socket);
                 return;
             }
 
@@ -217,18 +216,7 @@ public static class StreamingApp
                 var text when IPAddress.TryParse(text, out var ip) => ip,
                 var text => throw new ConfigurationException($"Invalid BIND environment variable: {text}"),
             };
-            kestrel.Listen(address, settings.Port, UseConnectionUpgrade);
+            kestrel.Listen(address, settings.Port);
         });
     }
-
-    /// <summary>
-    /// WebSocket upgrades that open a connection are answered below Kestrel's HTTP layer (<see cref="ConnectionUpgrade"/>);
-    /// the middleware is built when Kestrel binds, after the services exist.
-    /// </summary>
-    private static void UseConnectionUpgrade(ListenOptions listen) =>
-        listen.Use(next =>
-        {
-            var upgrade = listen.ApplicationServices.GetRequiredService<ConnectionUpgrade>();
-            return connection => upgrade.OnConnectedAsync(connection, next);
-        });
 }

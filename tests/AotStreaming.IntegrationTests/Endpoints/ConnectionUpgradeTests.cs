@@ -19,7 +19,7 @@ namespace AotStreaming.Endpoints;
 /// </summary>
 public sealed partial class ConnectionUpgradeTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private const string BelowHttp = "upgraded below Kestrel's HTTP layer";
+    private const string BelowHttp = "upgraded below Kestrel;";
     private readonly StreamingServer _server = fixture.Server;
 
     [Fact]
