@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using AotStreaming.Delivery;
@@ -38,17 +37,16 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         }
 
         RequestHead? head;
-        var buffer = ArrayPool<byte>.Shared.Rent(PeekBytes);
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limits.Value.RequestHeadersTimeoutSeconds));
-            var peeked = await socket.ReceiveAsync(buffer, SocketFlags.Peek, deadline.Token);
-            if (peeked == 0)
+            // A zero-byte receive waits for the first bytes without a buffer: a buffer pinned for as long as a client
+            // takes to send its request fragments the managed heap, thousands at a time during a reconnect storm.
+            using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limits.Value.RequestHeadersTimeoutSeconds)))
             {
-                throw new IOException("the connection closed before a request");
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token);
             }
 
-            head = RequestHead.TryParse(buffer.AsSpan(0, peeked));
+            head = PeekHead(socket);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
         {
@@ -57,10 +55,6 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
             logger.NoRequest(ex.GetType().Name);
             Close(socket);
             return true;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         if (head is null || !IsPlainUpgrade(head))
@@ -72,13 +66,7 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         {
             // The head is already queued in the kernel, so this returns at once; what follows it (a first frame sent
             // without waiting for the 101) stays queued for the WebSocket.
-            var headBytes = new byte[head.Length];
-            var read = socket.Receive(headBytes);
-            if (read != head.Length)
-            {
-                throw new IOException($"read {read} of the {head.Length} bytes peeked");
-            }
-
+            ConsumeHead(socket, head.Length);
             await webSockets.HandleBelowKestrelAsync(RequestContext(head, socket), socket);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -92,6 +80,24 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         }
 
         return true;
+    }
+
+    /// <summary>The request head as far as it has arrived, without consuming it (null: not ours, or not all there).</summary>
+    private static RequestHead? PeekHead(Socket socket)
+    {
+        Span<byte> buffer = stackalloc byte[PeekBytes];
+        var peeked = socket.Receive(buffer, SocketFlags.Peek);
+        return peeked == 0 ? throw new IOException("the connection closed before a request") : RequestHead.TryParse(buffer[..peeked]);
+    }
+
+    private static void ConsumeHead(Socket socket, int length)
+    {
+        Span<byte> buffer = stackalloc byte[length];
+        var read = socket.Receive(buffer);
+        if (read != length)
+        {
+            throw new IOException($"read {read} of the {length} bytes peeked");
+        }
     }
 
     private static void Close(Socket socket)
