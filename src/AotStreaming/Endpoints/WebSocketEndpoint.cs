@@ -76,6 +76,9 @@ internal sealed class WebSocketEndpoint(
     public async Task HandleBelowKestrelAsync(HttpContext? context, Socket socket)
     {
         var delivery = deliveryOptions.Value;
+        // Before the writer makes the socket non-blocking, which NetworkStream refuses to wrap. Owning the socket: the
+        // runtime WebSocket's abort (disposing the stream) closes it, which ends a pending read.
+        var input = new NetworkStream(socket, FileAccess.Read, ownsSocket: true);
         var writer = RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery, out var reason)
             ?? throw new InvalidOperationException("ConnectionUpgrade took a connection without raw socket writes: " + reason);
         var requestId = context!.TraceIdentifier;
@@ -89,8 +92,7 @@ internal sealed class WebSocketEndpoint(
         try
         {
             await writer.WriteAsync(UpgradeResponses.SwitchingProtocols(requestId, context.Request.Headers.SecWebSocketKey.ToString(), admitted!.Subprotocol), CancellationToken.None);
-            // Owning the socket: the runtime WebSocket's abort (disposing the stream) closes it, which ends a pending read.
-            var stream = new WebSocketTransportStream(new NetworkStream(socket, FileAccess.Read, ownsSocket: true));
+            var stream = new WebSocketTransportStream(input);
             stream.UseRawSocket(writer);
             using var socketStream = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {
