@@ -31,25 +31,14 @@ internal sealed class RawSocketWriter
     /// </summary>
     public static RawSocketWriter? TryCreate(Socket? socket, bool isTls, bool isHttp11, DeliveryOptions options, out string? fallbackReason)
     {
-        fallbackReason = FallbackReason(socket, isTls, isHttp11, options);
-        if (fallbackReason is not null)
-        {
-            return null;
-        }
-
-        // Writes try a plain non-blocking send first (below); only a socket whose buffer is full waits asynchronously.
-        socket!.Blocking = false;
-        return new RawSocketWriter(socket);
+        fallbackReason = !options.RawSocketWrites ? "RawSocketWrites is off"
+            : !options.InlineSocketScheduling ? "InlineSocketScheduling is off"
+            : socket is null ? "the transport exposes no socket"
+            : isTls ? "the connection uses TLS"
+            : !isHttp11 ? "the request is not HTTP/1.1"
+            : null;
+        return fallbackReason is null ? new RawSocketWriter(socket!) : null;
     }
-
-    /// <summary>Why writes must stay on Kestrel's pipe, or null when this writer can take them.</summary>
-    public static string? FallbackReason(Socket? socket, bool isTls, bool isHttp11, DeliveryOptions options) =>
-        !options.RawSocketWrites ? "RawSocketWrites is off"
-        : !options.InlineSocketScheduling ? "InlineSocketScheduling is off"
-        : socket is null ? "the transport exposes no socket"
-        : isTls ? "the connection uses TLS"
-        : !isHttp11 ? "the request is not HTTP/1.1"
-        : null;
 
     /// <summary>Sends all of <paramref name="bytes"/>; completes synchronously when the kernel took them at once (the normal case).</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
@@ -59,26 +48,44 @@ internal sealed class RawSocketWriter
             return ValueTask.FromException(new IOException("an earlier write to this socket failed"));
         }
 
-        // A non-blocking send: the normal case (the kernel takes the frame at once) completes here, without the
-        // socket's async event args (about 300 bytes per connection, kept for its life) or their bookkeeping.
-        int sent;
+        ValueTask<int> send;
         try
         {
-            sent = _socket.Send(bytes.Span, SocketFlags.None, out var error);
-            if (error is not (SocketError.Success or SocketError.WouldBlock))
-            {
-                return ValueTask.FromException(Fault(new SocketException((int)error)));
-            }
+            send = _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
         }
         catch (Exception ex)
         {
             return ValueTask.FromException(Fault(ex));
         }
 
-        return sent == bytes.Length ? default : SendRestAsync(bytes[sent..], cancellationToken);
+        if (send.IsCompletedSuccessfully)
+        {
+            var sent = send.Result;
+            return sent == bytes.Length ? default : SendRestAsync(bytes[sent..], cancellationToken);
+        }
+
+        return AwaitSendAsync(send, bytes, cancellationToken);
     }
 
-    // What the kernel did not take at once (its send buffer is full: a slow reader), sent as it drains.
+    private async ValueTask AwaitSendAsync(ValueTask<int> send, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        int sent;
+        try
+        {
+            sent = await send.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            throw Fault(ex);
+        }
+
+        if (sent < bytes.Length)
+        {
+            await SendRestAsync(bytes[sent..], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A stream socket's send on Linux takes everything or fails, so this loop is for other platforms' partial sends.
     private async ValueTask SendRestAsync(ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)
     {
         try

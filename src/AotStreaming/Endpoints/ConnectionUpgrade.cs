@@ -31,7 +31,7 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
     /// <summary>True when the connection was served (or closed) here; false to hand it to Kestrel as it is.</summary>
     public async Task<bool> TryServeAsync(Socket socket)
     {
-        if (!delivery.Value.UpgradeBelowHttpLayer || RawSocketWriter.FallbackReason(socket, isTls: false, isHttp11: true, delivery.Value) is not null)
+        if (!delivery.Value.UpgradeBelowHttpLayer || RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery.Value, out _) is null)
         {
             return false;
         }

@@ -76,8 +76,7 @@ internal sealed class WebSocketEndpoint(
     public async Task HandleBelowKestrelAsync(HttpContext? context, Socket socket)
     {
         var delivery = deliveryOptions.Value;
-        // Before the writer makes the socket non-blocking, which NetworkStream refuses to wrap. Owning the socket: the
-        // runtime WebSocket's abort (disposing the stream) closes it, which ends a pending read.
+        // Owning the socket: the runtime WebSocket's abort (disposing the stream) closes it, which ends a pending read.
         var input = new NetworkStream(socket, FileAccess.Read, ownsSocket: true);
         var writer = RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery, out var reason)
             ?? throw new InvalidOperationException("ConnectionUpgrade took a connection without raw socket writes: " + reason);
