@@ -45,6 +45,7 @@ internal static class EventIds
     public const int UpgradeNoRequest = 410;
     public const int UpgradeAbandoned = 411;
     public const int UpgradedBelowHttp = 412;
+    public const int AcceptFailed = 413;
 
     // 900s: Hosting.
     public const int Listening = 901;

@@ -42,4 +42,7 @@ internal static partial class EndpointsLog
 
     [ZLoggerMessage(EventIds.UpgradedBelowHttp, LogLevel.Debug, "WebSocket {connection} upgraded below Kestrel; writes to the raw socket")]
     public static partial void UpgradedBelowHttp(this ILogger logger, long connection);
+
+    [ZLoggerMessage(EventIds.AcceptFailed, LogLevel.Warning, "Accepting connections fails ({error}: {message}); retrying every 100 ms (logged at most every 10 s)")]
+    public static partial void AcceptFailed(this ILogger logger, string error, string message);
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using AotStreaming.Delivery;
+using AotStreaming.Diagnostics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
@@ -23,6 +23,8 @@ internal sealed class StreamingTransport(
     IOptions<SocketTransportOptions> socketOptions,
     ILoggerFactory loggerFactory) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint or FileHandleEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
@@ -41,7 +43,7 @@ internal sealed class StreamingTransport(
                 UnsafePreferInlineScheduling = options.UnsafePreferInlineScheduling,
             },
             loggerFactory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
-        return ValueTask.FromResult<IConnectionListener>(new Listener(socket, bound, factory, upgrade, options.NoDelay && endpoint is IPEndPoint));
+        return ValueTask.FromResult<IConnectionListener>(new Listener(socket, bound, factory, upgrade, options.NoDelay && endpoint is IPEndPoint, loggerFactory.CreateLogger<StreamingTransport>()));
     }
 
     /// <summary>One bound socket: an accept loop that sorts connections, and Kestrel's accept queue for those it gets.</summary>
@@ -53,9 +55,13 @@ internal sealed class StreamingTransport(
         private readonly bool _noDelay;
         private readonly Channel<ConnectionContext> _forKestrel = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
         private readonly Task _accepting;
+        private readonly ILogger _logger;
+        private readonly Throttle _acceptFailedLog = new(TimeSpan.FromSeconds(10));
+        private volatile bool _unbound;
 
-        public Listener(Socket socket, EndPoint endPoint, SocketConnectionContextFactory factory, ConnectionUpgrade upgrade, bool noDelay)
+        public Listener(Socket socket, EndPoint endPoint, SocketConnectionContextFactory factory, ConnectionUpgrade upgrade, bool noDelay, ILogger logger)
         {
+            _logger = logger;
             _socket = socket;
             EndPoint = endPoint;
             _factory = factory;
@@ -80,12 +86,14 @@ internal sealed class StreamingTransport(
 
         public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
         {
+            _unbound = true;
             _socket.Dispose();
             await _accepting.WaitAsync(cancellationToken);
         }
 
         public async ValueTask DisposeAsync()
         {
+            _unbound = true;
             _socket.Dispose();
             await _accepting;
             _factory.Dispose();
@@ -100,16 +108,28 @@ internal sealed class StreamingTransport(
                 {
                     accepted = await _socket.AcceptAsync();
                 }
+                catch (Exception ex) when (ex is ObjectDisposedException || (ex is SocketException && _unbound))
+                {
+                    _forKestrel.Writer.TryComplete();
+                    return;
+                }
                 catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
                 {
                     // The peer gave up while queued: the next one.
                     continue;
                 }
-                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+                catch (SocketException ex)
                 {
-                    // Unbound.
-                    _forKestrel.Writer.TryComplete();
-                    return;
+                    // Out of file descriptors (EMFILE) or kernel memory: the queued connections wait in the backlog.
+                    // Try again shortly, for as long as we are bound; stopping here would leave a server that
+                    // answers nothing while looking healthy to systemd.
+                    if (_acceptFailedLog.TryPass())
+                    {
+                        _logger.AcceptFailed(ex.SocketErrorCode.ToString(), ex.Message);
+                    }
+
+                    await Task.Delay(AcceptRetryDelay);
+                    continue;
                 }
 
                 if (_noDelay)
