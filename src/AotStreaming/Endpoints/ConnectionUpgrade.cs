@@ -28,12 +28,16 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
     // Larger than any head nginx or a client library sends for an upgrade; a larger head goes to Kestrel.
     private const int PeekBytes = 8 * 1024;
 
-    /// <summary>True when the connection was served (or closed) here; false to hand it to Kestrel as it is.</summary>
-    public async Task<bool> TryServeAsync(Socket socket)
+    /// <summary>
+    /// Serves the connection here, or closes it, or hands it to Kestrel as it is (<paramref name="toKestrel"/>). The
+    /// accept loop does not await it; no other state machine waits on it for the life of a WebSocket.
+    /// </summary>
+    public async Task ServeAsync(Socket socket, Action<Socket> toKestrel)
     {
         if (!delivery.Value.UpgradeBelowHttpLayer || RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery.Value, out _) is null)
         {
-            return false;
+            toKestrel(socket);
+            return;
         }
 
         RequestHead? head;
@@ -54,12 +58,13 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
             // connection without an answer.
             logger.NoRequest(ex.GetType().Name);
             Close(socket);
-            return true;
+            return;
         }
 
         if (head is null || !IsPlainUpgrade(head))
         {
-            return false;
+            toKestrel(socket);
+            return;
         }
 
         try
@@ -78,8 +83,6 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         {
             Close(socket);
         }
-
-        return true;
     }
 
     /// <summary>The request head as far as it has arrived, without consuming it (null: not ours, or not all there).</summary>

@@ -56,12 +56,14 @@ internal sealed class StreamingTransport(
         private readonly Channel<ConnectionContext> _forKestrel = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
         private readonly Task _accepting;
         private readonly ILogger _logger;
+        private readonly Action<Socket> _toKestrel;
         private readonly Throttle _acceptFailedLog = new(TimeSpan.FromSeconds(10));
         private volatile bool _unbound;
 
         public Listener(Socket socket, EndPoint endPoint, SocketConnectionContextFactory factory, ConnectionUpgrade upgrade, bool noDelay, ILogger logger)
         {
             _logger = logger;
+            _toKestrel = HandToKestrel;
             _socket = socket;
             EndPoint = endPoint;
             _factory = factory;
@@ -137,22 +139,17 @@ internal sealed class StreamingTransport(
                     accepted.NoDelay = true;
                 }
 
-                _ = SortAsync(accepted);
+                _ = _upgrade.ServeAsync(accepted, _toKestrel);
             }
         }
 
-        private async Task SortAsync(Socket accepted)
+        private void HandToKestrel(Socket accepted)
         {
-            if (await _upgrade.TryServeAsync(accepted))
-            {
-                return;
-            }
-
             var connection = _factory.Create(accepted);
             if (!_forKestrel.Writer.TryWrite(connection))
             {
                 // Unbound meanwhile.
-                await connection.DisposeAsync();
+                _ = connection.DisposeAsync().AsTask();
             }
         }
     }

@@ -151,19 +151,10 @@ internal sealed class WebSocketEndpoint(
         return (new Admission(user, address, subprotocol), null);
     }
 
-    private async Task RunSessionAsync(WebSocketClient connection, WebSocketSession.InitialStream? initial, CancellationToken aborted)
-    {
-        var session = new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), metrics, limitsOptions.Value, TimeSpan.FromSeconds(deliveryOptions.Value.CloseGraceSeconds), logger);
-        tracker.Opened(connection, initial?.Name ?? "");
-        try
-        {
-            await session.RunAsync(initial, aborted);
-        }
-        finally
-        {
-            tracker.Closed(connection);
-        }
-    }
+    // Not async: the session's own state machine is the only one an open connection holds for this step.
+    private Task RunSessionAsync(WebSocketClient connection, WebSocketSession.InitialStream? initial, CancellationToken aborted) =>
+        new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), tracker, metrics, limitsOptions.Value, TimeSpan.FromSeconds(deliveryOptions.Value.CloseGraceSeconds), logger)
+            .RunAsync(initial, aborted);
 
     /// <summary>An admitted upgrade: who, the limiter's address key (released when the session ends), the subprotocol to echo.</summary>
     private sealed record Admission(AuthenticatedUser User, string Address, string? Subprotocol);

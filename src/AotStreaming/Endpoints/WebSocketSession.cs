@@ -19,6 +19,7 @@ internal sealed class WebSocketSession(
     WebSocketClient connection,
     ChannelResolver resolver,
     SubscriptionSet subscriptions,
+    ConnectionTracker tracker,
     StreamingMetrics metrics,
     LimitsOptions limits,
     TimeSpan closeGrace,
@@ -43,8 +44,10 @@ internal sealed class WebSocketSession(
                 : null;
     }
 
+    /// <summary>The whole life of the connection, from <see cref="ConnectionTracker.Opened"/> to <see cref="ConnectionTracker.Closed"/>.</summary>
     public async Task RunAsync(InitialStream? initial, CancellationToken requestAborted)
     {
+        tracker.Opened(connection, initial?.Name ?? "");
         using var aborted = requestAborted.Register(static state => ((ClientConnection)state!).Abort(), connection);
         var writer = connection.RunWriterAsync();
         try
@@ -77,15 +80,19 @@ internal sealed class WebSocketSession(
         }
         finally
         {
-            connection.Close(DisconnectReason.ClientClosed);
-            await subscriptions.RemoveAllAsync();
             try
             {
+                connection.Close(DisconnectReason.ClientClosed);
+                await subscriptions.RemoveAllAsync();
                 await writer.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
             }
             catch (TimeoutException)
             {
                 connection.Abort();
+            }
+            finally
+            {
+                tracker.Closed(connection);
             }
         }
     }
