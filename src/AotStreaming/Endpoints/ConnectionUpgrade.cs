@@ -61,7 +61,8 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
             return;
         }
 
-        if (head is null || !IsPlainUpgrade(head))
+        var context = head is null ? null : RequestContext(head, socket);
+        if (context is null || !IsPlainUpgrade(context.Request))
         {
             toKestrel(socket);
             return;
@@ -71,8 +72,9 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         {
             // The head is already queued in the kernel, so this returns at once; what follows it (a first frame sent
             // without waiting for the 101) stays queued for the WebSocket.
-            ConsumeHead(socket, head.Length);
-            await webSockets.HandleBelowKestrelAsync(RequestContext(head, socket), socket);
+            ConsumeHead(socket, head!.Length);
+            // The handler lets the request go once the session runs; this method must not hold it either.
+            await webSockets.HandleBelowKestrelAsync(Take(ref context), socket);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -117,17 +119,21 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         socket.Dispose();
     }
 
-    private static bool IsPlainUpgrade(RequestHead head)
+    private static bool IsPlainUpgrade(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && WebSocketHandshake.IsUpgradeRequest(request) && WebSocketHandshake.Validate(request, out _) is null;
+
+    private static HttpContext Take(ref HttpContext? context)
     {
-        var request = new DefaultHttpContext(RequestFeatures(head, null)).Request;
-        return HttpMethods.IsGet(head.Method) && WebSocketHandshake.IsUpgradeRequest(request) && WebSocketHandshake.Validate(request, out _) is null;
+        var taken = context!;
+        context = null;
+        return taken;
     }
 
     /// <summary>What the endpoint reads of a request, as Kestrel would present it: headers, query, peer address, a request id.</summary>
     private static HttpContext RequestContext(RequestHead head, Socket socket) =>
         new DefaultHttpContext(RequestFeatures(head, socket)) { TraceIdentifier = Guid.NewGuid().ToString() };
 
-    private static FeatureCollection RequestFeatures(RequestHead head, Socket? socket)
+    private static FeatureCollection RequestFeatures(RequestHead head, Socket socket)
     {
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(new HttpRequestFeature
@@ -141,19 +147,15 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
             Headers = head.Headers,
         });
         features.Set<IHttpResponseFeature>(new HttpResponseFeature());
-        if (socket is not null)
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        var local = socket.LocalEndPoint as IPEndPoint;
+        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
         {
-            var remote = socket.RemoteEndPoint as IPEndPoint;
-            var local = socket.LocalEndPoint as IPEndPoint;
-            features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
-            {
-                RemoteIpAddress = remote?.Address,
-                RemotePort = remote?.Port ?? 0,
-                LocalIpAddress = local?.Address,
-                LocalPort = local?.Port ?? 0,
-            });
-        }
-
+            RemoteIpAddress = remote?.Address,
+            RemotePort = remote?.Port ?? 0,
+            LocalIpAddress = local?.Address,
+            LocalPort = local?.Port ?? 0,
+        });
         return features;
     }
 }

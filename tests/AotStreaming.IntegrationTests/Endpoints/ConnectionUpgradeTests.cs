@@ -19,7 +19,7 @@ namespace AotStreaming.Endpoints;
 /// </summary>
 public sealed partial class ConnectionUpgradeTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
-    private const string BelowHttp = "upgraded below Kestrel;";
+    internal const string BelowHttp = "upgraded below Kestrel;";
     private readonly StreamingServer _server = fixture.Server;
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed partial class ConnectionUpgradeTests(ServerFixture fixture) : ICla
         return text;
     }
 
-    private static async Task<string> NextPayloadAsync(RawWebSocket socket)
+    internal static async Task<string> NextPayloadAsync(RawWebSocket socket)
     {
         while (await socket.ReadFrameAsync() is { } frame)
         {
@@ -138,20 +138,48 @@ public sealed partial class ConnectionUpgradeTests(ServerFixture fixture) : ICla
     }
 
     /// <summary>Whether the server logged <paramref name="text"/> for the WebSocket opened for this account.</summary>
-    private async Task<bool> ConnectionLogAsync(long accountId, string text, bool wait = true)
+    private Task<bool> ConnectionLogAsync(long accountId, string text, bool wait = true) => ConnectionLogAsync(_server, accountId, text, wait);
+
+    /// <summary>Whether <paramref name="server"/> logged <paramref name="text"/> for the WebSocket opened for this account.</summary>
+    internal static async Task<bool> ConnectionLogAsync(StreamingServer server, long accountId, string text, bool wait = true)
     {
         var opened = $"(websocket) opened for account {accountId} ";
-        await _server.WaitForOutputAsync(opened).DefaultTimeout();
-        var id = ConnectionId().Match(_server.Output.Split('\n').First(l => l.Contains(opened, StringComparison.Ordinal))).Groups[1].Value;
+        await server.WaitForOutputAsync(opened).DefaultTimeout();
+        var id = ConnectionId().Match(server.Output.Split('\n').First(l => l.Contains(opened, StringComparison.Ordinal))).Groups[1].Value;
         var line = $"WebSocket {id} ";
         if (wait)
         {
-            await _server.WaitForOutputAsync(line).DefaultTimeout();
+            await server.WaitForOutputAsync(line).DefaultTimeout();
         }
 
-        return _server.Output.Split('\n').Any(l => l.Contains(line, StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal));
+        return server.Output.Split('\n').Any(l => l.Contains(line, StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal));
     }
 
     [GeneratedRegex(@"Connection (\d+) \(websocket\)")]
     private static partial Regex ConnectionId();
+}
+
+/// <summary>The switch off: every upgrade goes through Kestrel's HTTP layer, as before the below-Kestrel path existed.</summary>
+public sealed class KestrelUpgradesFixture : ServerFixture
+{
+    protected override IEnumerable<string> Arguments => ["--Streaming:Delivery:UpgradeBelowHttpLayer=false"];
+}
+
+public sealed class KestrelUpgradeTests(KestrelUpgradesFixture fixture) : IClassFixture<KestrelUpgradesFixture>
+{
+    [Fact]
+    public async Task UpgradeBelowHttpLayerOff_FirstRequestUpgradeAnsweredByKestrel_EventsStream()
+    {
+        var server = fixture.Server;
+        var user = await fixture.Database.CreateUserAsync();
+        using var socket = await RawWebSocket.ConnectAsync(server, $"/api/v1/streaming?access_token={user.Token}&stream=user");
+        var channel = $"timeline:{user.AccountId}";
+        await server.WaitForRedisSubscriptionAsync(channel);
+
+        await server.PublishAsync(channel, RailsMessages.Delete("kestrel-only-1"));
+
+        Assert.Equal("kestrel-only-1", await ConnectionUpgradeTests.NextPayloadAsync(socket));
+        Assert.True(await ConnectionUpgradeTests.ConnectionLogAsync(server, user.AccountId, "writes to the raw socket"), server.Output);
+        Assert.False(await ConnectionUpgradeTests.ConnectionLogAsync(server, user.AccountId, ConnectionUpgradeTests.BelowHttp, wait: false), server.Output);
+    }
 }
