@@ -65,20 +65,22 @@ expect_not_both_enabled() {
 }
 
 # Connects to the server in a loop (a new connection and a health request each time) until $DIR/stop-loop appears;
-# prints "<ok> <refused> <other errors>". curl's exit 7 is "failed to connect" (ECONNREFUSED, or ENOENT for a
-# unix socket whose file is gone).
+# prints "<ok> <refused> <other errors> <their curl exit codes, comma-separated>". curl's exit 7 is "failed to
+# connect" (ECONNREFUSED, or ENOENT for a unix socket whose file is gone).
 connect_loop() { # curl-target-args...
-    local okc=0 refused=0 other=0 rc
+    local okc=0 refused=0 other=0 rc codes=""
     while [ ! -e $DIR/stop-loop ]; do
         curl -fsS --max-time 10 -o /dev/null "$@" 2>/dev/null
         rc=$?
         case $rc in
             0) okc=$((okc + 1)) ;;
             7) refused=$((refused + 1)) ;;
-            *) other=$((other + 1)) ;;
+            *) other=$((other + 1)); codes="$codes,$rc" ;;
         esac
     done
-    echo "$okc $refused $other"
+    # The curl exit codes of the other errors (52 empty reply, 56 reset, 28 timeout): an intermittent failure here
+    # must say what kind it was.
+    echo "$okc $refused $other ${codes#,}"
 }
 # Runs "$@" (a restart or an upgrade) while connect_loop runs against TCP port $1 (or unix:PATH); prints the loop's
 # counts to $DIR/loop-result. The loop runs 0.5 s before and 1 s after the action, so it sees the whole gap.
@@ -100,7 +102,7 @@ during_connect_loop() { # target command...
     wait $loop_pid
     rm -f $DIR/stop-loop
 }
-loop_counts() { read -r LOOP_OK LOOP_REFUSED LOOP_OTHER < $DIR/loop-result; }
+loop_counts() { read -r LOOP_OK LOOP_REFUSED LOOP_OTHER LOOP_CODES < $DIR/loop-result; }
 
 finish() {
     step "journal of aot-streaming units (last 40 lines)"
@@ -202,7 +204,7 @@ fi
 step "restart WITHOUT socket activation: the connect loop sees refused connections (the loop can detect them)"
 during_connect_loop 4000 systemctl restart $UNIT
 loop_counts
-echo "  connections during restart without socket: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors"
+echo "  connections during restart without socket: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors${LOOP_CODES:+ (curl exit $LOOP_CODES)}"
 [ "$LOOP_REFUSED" -gt 0 ] && ok "refused connections seen without the socket: $LOOP_REFUSED" \
     || fail "no refused connection without the socket: the loop cannot detect the gap ($LOOP_OK ok)"
 
@@ -228,7 +230,7 @@ for target in 4000 unix:/run/aot-streaming/streaming.sock; do
     old_pid=$(prop $UNIT MainPID)
     during_connect_loop "$target" systemctl restart $UNIT
     loop_counts
-    echo "  $target, connections during systemctl restart with the socket: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors"
+    echo "  $target, connections during systemctl restart with the socket: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors${LOOP_CODES:+ (curl exit $LOOP_CODES)}"
     [ "$(prop $UNIT MainPID)" != "$old_pid" ] && ok "$target: the service was restarted (new MainPID)" || fail "$target: MainPID unchanged"
     [ "$LOOP_REFUSED" -eq 0 ] && [ "$LOOP_OTHER" -eq 0 ] && [ "$LOOP_OK" -gt 0 ] \
         && ok "$target: zero refused, zero failed connections through the restart ($LOOP_OK served)" \
@@ -243,7 +245,7 @@ expect_prop aot-streaming@4002.socket ActiveState active
 expect_health 4002
 during_connect_loop 4002 systemctl restart aot-streaming@4002.service
 loop_counts
-echo "  @4002, connections during systemctl restart with the socket: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors"
+echo "  @4002, connections during systemctl restart with the socket: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors${LOOP_CODES:+ (curl exit $LOOP_CODES)}"
 [ "$LOOP_REFUSED" -eq 0 ] && [ "$LOOP_OTHER" -eq 0 ] && [ "$LOOP_OK" -gt 0 ] \
     && ok "@4002: zero refused through the restart ($LOOP_OK served)" || fail "@4002: $LOOP_REFUSED refused, $LOOP_OTHER failed"
 
@@ -251,7 +253,7 @@ step "upgrade (dpkg -i again) with the socket: running service restarted, zero r
 old_pid=$(prop $UNIT MainPID)
 during_connect_loop 4000 dpkg -i $DIR/aot-streaming.deb >/dev/null
 loop_counts
-echo "  connections during the upgrade: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors"
+echo "  connections during the upgrade: $LOOP_OK ok, $LOOP_REFUSED refused, $LOOP_OTHER other errors${LOOP_CODES:+ (curl exit $LOOP_CODES)}"
 [ "$LOOP_REFUSED" -eq 0 ] && [ "$LOOP_OTHER" -eq 0 ] && ok "zero refused through the upgrade" \
     || fail "$LOOP_REFUSED refused, $LOOP_OTHER failed through the upgrade"
 expect_prop $UNIT ActiveState active
