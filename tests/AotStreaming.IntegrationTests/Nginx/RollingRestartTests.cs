@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AotStreaming.Support;
 using AotStreaming.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -113,10 +114,13 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.All(phases, p => Assert.Equal(0, p.ExitCode));
         Assert.Equal(0, publisher.SkippedHomeDeliveries);
         Assert.Empty(clients.SelectMany(c => c.Problems.Select(p => $"client {c.Index}: {p}")));
-        // The first restart lets go only the clients on that instance; they all move to the other one (least_conn,
-        // the first instance is down), so the second restart lets everyone go.
+        // Each restart lets go exactly the clients on that instance, and no others. Which instance a reconnecting
+        // client lands on is nginx's choice (least_conn prefers the restarted, empty instance once it listens
+        // again), so the count is read from the instance's own gauge right before its SIGTERM.
+        Assert.All(phases, p => Assert.Equal(ClientCount, p.ClientsOnInstance + p.ClientsOnOther));
+        Assert.All(phases, p => Assert.Equal(p.ClientsOnInstance, p.Disconnected.Count));
         Assert.InRange(phases[0].Disconnected.Count, 1, ClientCount - 1);
-        Assert.Equal(ClientCount, phases[1].Disconnected.Count);
+        Assert.InRange(phases[1].Disconnected.Count, 1, ClientCount);
         Assert.All(phases, p => Assert.Equal([], p.MissedByOthers));
         Assert.Equal([], report.UnexplainedMisses);
         Assert.All(clients.SelectMany(c => c.Reconnects.Select(r => (c.Kind, r.How))), r =>
@@ -127,6 +131,8 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>SIGTERM one instance, start it again on its port, and wait until every client streams again.</summary>
     private async Task<RestartPhase> RestartAsync(int index, List<RollingClient> clients, HomeFeedPublisher publisher)
     {
+        var clientsOnInstance = await ConnectedClientsAsync(_instances[index]!);
+        var clientsOnOther = await ConnectedClientsAsync(_instances[1 - index]!);
         var startId = publisher.LastId;
         var sigtermAt = Stopwatch.GetTimestamp();
         var exitCode = await _instances[index]!.StopAsync(TimeSpan.FromSeconds(20));
@@ -138,8 +144,15 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
         var endId = await WaitForAllStreamingAsync(clients, publisher);
         var endAt = Stopwatch.GetTimestamp();
         var disconnected = clients.Where(c => c.Reconnects.Any(r => r.DisconnectedAt >= sigtermAt && r.DisconnectedAt <= endAt)).ToList();
-        return new RestartPhase(index, exitCode, sigtermAt, endAt, startId, endId, downFor, restartedAfter, disconnected,
+        return new RestartPhase(index, exitCode, sigtermAt, endAt, startId, endId, downFor, restartedAfter, clientsOnInstance, clientsOnOther, disconnected,
             clients.Except(disconnected).Where(c => MissedIn(c, publisher, startId, endId).Count > 0).Select(c => c.Index).ToList());
+    }
+
+    /// <summary>WebSocket and SSE connections the instance serves (every client streams on exactly one).</summary>
+    private static async Task<int> ConnectedClientsAsync(StreamingServer instance)
+    {
+        var metrics = await instance.MetricsAsync();
+        return (int)(MetricsText.Value(metrics, "connected_clients{type=\"websocket\"}") + MetricsText.Value(metrics, "connected_clients{type=\"eventsource\"}"));
     }
 
     /// <summary>Waits until every client has received, on each of its streams, a status published after now; returns that id.</summary>
@@ -256,7 +269,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
         text.AppendLine(CultureInfo.InvariantCulture, $"rolling restart: {ClientCount} clients ({clients.Count(c => c.Kind == RollingClientKind.WebSocket)} WebSocket with user + public:local, {clients.Count(c => c.Kind != RollingClientKind.WebSocket)} SSE), {UserCount} users, 2 instances behind nginx (least_conn), {1 / s_publishInterval.TotalSeconds:0} statuses/s to public:local and to every subscribed home timeline");
         foreach (var p in phases)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  restart of instance {p.Instance + 1}: exit {p.ExitCode} after {p.DownFor.TotalMilliseconds:0} ms, listening again {p.RestartedAfter.TotalMilliseconds:0} ms after SIGTERM; {p.Disconnected.Count} clients were let go and reconnected, {ClientCount - p.Disconnected.Count} on the other instance missed {p.MissedByOthers.Count} statuses");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  restart of instance {p.Instance + 1}: exit {p.ExitCode} after {p.DownFor.TotalMilliseconds:0} ms, listening again {p.RestartedAfter.TotalMilliseconds:0} ms after SIGTERM; {p.ClientsOnInstance} clients on it, {p.Disconnected.Count} were let go and reconnected, {p.ClientsOnOther} on the other instance missed {p.MissedByOthers.Count} statuses");
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  reconnects: {reconnectMs.Count}; close → connected again p50 {Percentile(reconnectMs, 0.5):0} ms, p90 {Percentile(reconnectMs, 0.9):0} ms, max {Percentile(reconnectMs, 1):0} ms (the successful connect alone p50 {Percentile(lastAttemptMs, 0.5):0} ms, max {Percentile(lastAttemptMs, 1):0} ms)");
@@ -286,7 +299,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : IAsyncLifeti
 
     private sealed record RestartPhase(
         int Instance, int ExitCode, long SigtermAt, long EndAt, long StartId, long EndId, TimeSpan DownFor, TimeSpan RestartedAfter,
-        List<RollingClient> Disconnected, List<int> MissedByOthers);
+        int ClientsOnInstance, int ClientsOnOther, List<RollingClient> Disconnected, List<int> MissedByOthers);
 
     private sealed record RollingReport(string Text, List<string> UnexplainedMisses);
 }
