@@ -48,10 +48,22 @@ public sealed class StreamingServer : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Starts a server on <paramref name="database"/>; <paramref name="args"/> set options (<c>--Streaming:Delivery:OutboxCapacity=8</c>).</summary>
-    public static async Task<StreamingServer> StartAsync(
-        MastodonDatabase database, IEnumerable<string>? args = null, IReadOnlyDictionary<string, string>? environment = null, bool useNamespace = true)
+    public static Task<StreamingServer> StartAsync(
+        MastodonDatabase database, IEnumerable<string>? args = null, IReadOnlyDictionary<string, string>? environment = null, bool useNamespace = true) =>
+        StartAsync(database, args, environment, useNamespace, inherited: null);
+
+    /// <summary>
+    /// Starts a server the way systemd's socket activation does: <paramref name="listening"/> becomes its fd 3, with
+    /// LISTEN_FDS=1 and LISTEN_PID set to its PID. The socket stays open here, so connections made while no server
+    /// runs wait in its backlog for the next one.
+    /// </summary>
+    public static Task<StreamingServer> StartSocketActivatedAsync(MastodonDatabase database, Socket listening, IReadOnlyDictionary<string, string> environment) =>
+        StartAsync(database, args: null, environment, useNamespace: true, inherited: listening);
+
+    private static async Task<StreamingServer> StartAsync(
+        MastodonDatabase database, IEnumerable<string>? args, IReadOnlyDictionary<string, string>? environment, bool useNamespace, Socket? inherited)
     {
-        var port = FreePort();
+        var port = inherited?.LocalEndPoint is IPEndPoint bound ? bound.Port : FreePort();
         var ns = useNamespace ? "t" + Guid.NewGuid().ToString("N")[..10] : "";
         var pg = TestEnvironment.PostgresServer;
         var env = new Dictionary<string, string>
@@ -83,16 +95,32 @@ public sealed class StreamingServer : IAsyncDisposable
             ns = environment.TryGetValue("REDIS_NAMESPACE", out var sharedNamespace) ? sharedNamespace : ns;
         }
 
-        var server = new StreamingServer(Launch(env, args), port, ns, database, env);
+        var server = new StreamingServer(Launch(env, args, inherited: inherited), port, ns, database, env);
         await server.WaitForListeningAsync();
         return server;
     }
 
-    internal static Process Launch(Dictionary<string, string> env, IEnumerable<string>? args, IEnumerable<string>? unset = null)
+    internal static Process Launch(Dictionary<string, string> env, IEnumerable<string>? args, IEnumerable<string>? unset = null, Socket? inherited = null)
     {
         var info = TestEnvironment.ServerBinary is { } binary
             ? new ProcessStartInfo(binary)
             : new ProcessStartInfo("dotnet") { ArgumentList = { ServerAssembly() } };
+        if (inherited is not null)
+        {
+            // sd_listen_fds(3) by hand: bash (dash takes one-digit fds only) moves the (inheritable) socket to fd 3 and execs the server, so $$ is
+            // the server's PID.
+            var fd = (int)inherited.Handle;
+            AllowInheritance(fd);
+            var server = info.FileName;
+            info.FileName = "/bin/bash";
+            info.ArgumentList.Insert(0, server);
+            info.ArgumentList.Insert(0, $"exec 3<&{fd} {fd}<&-; LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"");
+            info.ArgumentList.Insert(0, "-c");
+            env = new Dictionary<string, string>(env);
+            env.Remove("PORT");
+            env.Remove("BIND");
+        }
+
         foreach (var arg in args ?? [])
         {
             info.ArgumentList.Add(arg);
@@ -208,6 +236,19 @@ public sealed class StreamingServer : IAsyncDisposable
 
         return _process.ExitCode;
     }
+
+    /// <summary>Clears FD_CLOEXEC (.NET opens every socket close-on-exec).</summary>
+    private static void AllowInheritance(int fd)
+    {
+        const int F_SETFD = 2;
+        if (Fcntl(fd, F_SETFD, 0) != 0)
+        {
+            throw new InvalidOperationException($"fcntl(F_SETFD) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int Fcntl(int fd, int cmd, int arg);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

@@ -29,14 +29,15 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
     private const int PeekBytes = 8 * 1024;
 
     /// <summary>
-    /// Serves the connection here, or closes it, or hands it to Kestrel as it is (<paramref name="toKestrel"/>). The
-    /// accept loop does not await it; no other state machine waits on it for the life of a WebSocket.
+    /// Serves the connection here, or closes it, or hands it to Kestrel as it is; tells <paramref name="sorting"/>
+    /// which, exactly once. The accept loop does not await it; no other state machine waits on it for the life of a
+    /// WebSocket.
     /// </summary>
-    public async Task ServeAsync(Socket socket, Action<Socket> toKestrel)
+    public async Task ServeAsync(Socket socket, IConnectionSorting sorting)
     {
         if (!delivery.Value.UpgradeBelowHttpLayer || RawSocketWriter.TryCreate(socket, isTls: false, isHttp11: true, delivery.Value, out _) is null)
         {
-            toKestrel(socket);
+            sorting.ToKestrel(socket);
             return;
         }
 
@@ -45,12 +46,20 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         {
             // A zero-byte receive waits for the first bytes without a buffer: a buffer pinned for as long as a client
             // takes to send its request fragments the managed heap, thousands at a time during a reconnect storm.
-            using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(limits.Value.RequestHeadersTimeoutSeconds)))
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(sorting.Stopping))
             {
+                deadline.CancelAfter(TimeSpan.FromSeconds(limits.Value.RequestHeadersTimeoutSeconds));
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, deadline.Token);
             }
 
             head = PeekHead(socket);
+        }
+        catch (OperationCanceledException) when (sorting.Stopping.IsCancellationRequested)
+        {
+            // Shutting down while this connection's request is still on its way: Kestrel takes it like any connection
+            // accepted before its listener stopped (the restart's socket-activation guarantee: accepted is answered).
+            sorting.ToKestrel(socket);
+            return;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
         {
@@ -58,16 +67,19 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
             // connection without an answer.
             logger.NoRequest(ex.GetType().Name);
             Close(socket);
+            sorting.Kept();
             return;
         }
 
         var context = head is null ? null : RequestContext(head, socket);
-        if (context is null || !IsPlainUpgrade(context.Request))
+        // Once stopping, a new WebSocket could start after the shutdown closed the others: Kestrel answers it instead.
+        if (context is null || !IsPlainUpgrade(context.Request) || sorting.Stopping.IsCancellationRequested)
         {
-            toKestrel(socket);
+            sorting.ToKestrel(socket);
             return;
         }
 
+        sorting.Kept();
         try
         {
             // The head is already queued in the kernel, so this returns at once; what follows it (a first frame sent

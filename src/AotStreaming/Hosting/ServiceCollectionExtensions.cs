@@ -70,7 +70,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<ConnectionUpgrade>();
         // Registered after Kestrel's socket transport, so Kestrel binds through it (the last transport that can bind wins).
-        services.AddSingleton<IConnectionListenerFactory, StreamingTransport>();
+        services.AddSingleton<StreamingTransport>();
+        services.AddSingleton<IConnectionListenerFactory>(static s => s.GetRequiredService<StreamingTransport>());
         services.AddSingleton<ServerSentEventsEndpoint>();
         services.AddSingleton<PrometheusEndpoint>();
         services.AddSingleton<StreamingRequestHandler>();

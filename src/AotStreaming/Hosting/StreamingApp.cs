@@ -51,6 +51,12 @@ public static class StreamingApp
         builder.Services.AddAotStreaming(settings, options);
         var app = builder.Build();
         var handler = app.Services.GetRequiredService<StreamingRequestHandler>();
+        // A request has begun: a shutdown from now on answers it (StreamingTransport.StopAcceptingAsync waits for this).
+        app.Use(static (context, next) =>
+        {
+            context.Features.Get<FirstRequestWatch>()?.Ended();
+            return next(context);
+        });
         // Before UseWebSockets, which captures the upgrade feature: our writer shares the upgraded stream with the
         // runtime WebSocket, and kill must send an empty close frame (§3.5).
         app.Use(static (context, next) =>

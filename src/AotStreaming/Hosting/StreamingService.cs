@@ -1,6 +1,7 @@
 using AotStreaming.Configuration;
 using AotStreaming.Delivery;
 using AotStreaming.Dispatch;
+using AotStreaming.Endpoints;
 using AotStreaming.Ingress;
 using AotStreaming.Protocol;
 using AotStreaming.Routing;
@@ -25,10 +26,15 @@ internal sealed class StreamingService(
     MastodonSettings settings,
     IOptions<DispatchOptions> dispatchOptions,
     IServer server,
+    StreamingTransport transport,
     IHostApplicationLifetime lifetime,
     ILogger<StreamingService> logger,
-    SystemdListenSockets? inherited = null) : IHostedService
+    SystemdListenSockets? inherited = null) : IHostedLifecycleService
 {
+    // Long enough for Kestrel to begin requests already received; only a client that connected and sent nothing
+    // holds the shutdown this long.
+    private static readonly TimeSpan StopAcceptingLimit = TimeSpan.FromSeconds(2);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task? _routing;
 
@@ -51,6 +57,19 @@ internal sealed class StreamingService(
         lifetime.ApplicationStopping.Register(CloseAllConnections);
         return Task.CompletedTask;
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Before any service stops: no new connection is taken, and those taken get their answer before Kestrel's
+    /// shutdown closes the connections it has not begun to answer (a restart under socket activation drops none).
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) =>
+        transport.StopAcceptingAsync(StopAcceptingLimit).WaitAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
