@@ -122,6 +122,7 @@ internal sealed class LoadSession : ILoadSession
         var matchesBefore = healthy.Sum(c => (long)c.FilterMatches);
         var outOfOrderBefore = healthy.Sum(c => (long)c.OutOfOrder);
         var publishedBefore = Snapshot();
+        var gcBefore = await ServerMetrics.GcAsync(_server.Port);
         var serverCpuBefore = _server.CpuSeconds;
         var toolCpuBefore = ToolCpuSeconds();
         var started = Stopwatch.GetTimestamp();
@@ -184,6 +185,7 @@ internal sealed class LoadSession : ILoadSession
         await reporter;
 
         var end = Math.Min(Stopwatch.GetTimestamp(), lastProgress);
+        var gcAfter = gcBefore is null || _server.HasExited ? null : await ServerMetrics.GcAsync(_server.Port);
         return new PhaseResult
         {
             Label = label,
@@ -218,6 +220,7 @@ internal sealed class LoadSession : ILoadSession
             EndRssBytes = _server.RssBytes,
             ServerCpuSeconds = _server.CpuSeconds - serverCpuBefore,
             ServerCpuTotalSeconds = _server.CpuSeconds,
+            ServerGc = gcAfter is null ? null : gcAfter - gcBefore!,
             ToolCpuSeconds = ToolCpuSeconds() - toolCpuBefore,
             WallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
             ServerExited = _server.HasExited,

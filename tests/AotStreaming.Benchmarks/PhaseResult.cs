@@ -79,6 +79,9 @@ internal sealed class PhaseResult
 
     public double ServerCpuTotalSeconds { get; init; }
 
+    /// <summary>The server's allocations and collections during the window; null for servers without our GC metrics.</summary>
+    public GcCounters? ServerGc { get; init; }
+
     /// <summary>This process's CPU during the window.</summary>
     public double ToolCpuSeconds { get; init; }
 

@@ -25,6 +25,11 @@ internal static class Report
         Console.WriteLine(string.Create(c, $"latency ms     p50 {r.P50Ms:0.00}  p90 {r.P90Ms:0.00}  p99 {r.P99Ms:0.00}  max {r.MaxMs:0.00}"));
         Console.WriteLine(string.Create(c, $"server RSS MB  idle {r.IdleRssBytes / MiB:0.0}  connected {r.ConnectedRssBytes / MiB:0.0}  peak {r.PeakRssBytes / MiB:0.0}  end {r.EndRssBytes / MiB:0.0}"));
         Console.WriteLine(string.Create(c, $"CPU s          server {r.ServerCpuSeconds:0.00} in window ({r.ServerCpuTotalSeconds:0.00} since start), load tool {r.ToolCpuSeconds:0.00}, wall {r.WallSeconds:0.0}"));
+        if (r.ServerGc is { } gc && r.Delivered > 0)
+        {
+            Console.WriteLine(string.Create(c, $"server GC      {gc.AllocatedBytes / r.Delivered:0} bytes allocated per delivery ({gc.AllocatedBytes / MiB:0.0} MB in window), collections gen0 {gc.Gen0} gen1 {gc.Gen1} gen2 {gc.Gen2}"));
+        }
+
         if (r.StalledClients > 0)
         {
             Console.WriteLine($"stalled        {r.StalledClosedByServer}/{r.StalledClients} closed by the server, {r.StalledStillOpen} still open");
@@ -97,6 +102,13 @@ internal static class Report
             json.WriteNumber("server_rss_connected_mb", Round(r.ConnectedRssBytes / MiB));
             json.WriteNumber("server_rss_peak_mb", Round(r.PeakRssBytes / MiB));
             json.WriteNumber("server_cpu_seconds", Round(r.ServerCpuSeconds));
+            if (r.ServerGc is { } gc)
+            {
+                json.WriteNumber("server_allocated_bytes", gc.AllocatedBytes);
+                json.WriteNumber("server_gen0_collections", gc.Gen0);
+                json.WriteNumber("server_gen2_collections", gc.Gen2);
+            }
+
             json.WriteNumber("tool_cpu_seconds", Round(r.ToolCpuSeconds));
             json.WriteNumber("wall_seconds", Round(r.WallSeconds));
             json.WriteBoolean("tool_likely_bottleneck", r.ToolLikelyBottleneck);

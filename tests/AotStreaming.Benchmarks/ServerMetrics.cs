@@ -53,6 +53,34 @@ internal static class ServerMetrics
         }
     }
 
+    /// <summary>
+    /// The server's GC counters (<c>aot_streaming_gc_*</c>), or null when /metrics does not answer or lacks them (the
+    /// references): a window's difference is what one delivery allocates and how often it collects.
+    /// </summary>
+    public static async Task<GcCounters?> GcAsync(int port)
+    {
+        try
+        {
+            var text = await FetchAsync(port);
+            double? Value(string series)
+            {
+                var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+                return line is null ? null : double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+            }
+
+            return Value("aot_streaming_gc_allocated_bytes_total") is { } allocated
+                && Value("aot_streaming_gc_collections_total{generation=\"0\"}") is { } gen0
+                && Value("aot_streaming_gc_collections_total{generation=\"1\"}") is { } gen1
+                && Value("aot_streaming_gc_collections_total{generation=\"2\"}") is { } gen2
+                ? new GcCounters(allocated, (long)gen0, (long)gen1, (long)gen2)
+                : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<string> FetchAsync(int port)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -92,4 +120,11 @@ internal static class ServerMetrics
 
         return double.PositiveInfinity;
     }
+}
+
+/// <summary>Bytes allocated and collections by generation (gen 0 includes the gen 1 and 2 ones).</summary>
+internal sealed record GcCounters(double AllocatedBytes, long Gen0, long Gen1, long Gen2)
+{
+    public static GcCounters operator -(GcCounters after, GcCounters before) =>
+        new(after.AllocatedBytes - before.AllocatedBytes, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2);
 }

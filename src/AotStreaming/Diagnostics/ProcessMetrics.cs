@@ -18,6 +18,15 @@ internal static class ProcessMetrics
         PrometheusText.Unlabelled(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", process.WorkingSet64);
         PrometheusText.Unlabelled(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.VirtualMemorySize64);
         PrometheusText.Unlabelled(b, "process_heap_bytes", "gauge", "Process heap size in bytes.", GC.GetTotalMemory(false));
+        // Not upstream's: what the bench divides by deliveries (bytes allocated per delivery), and what an operator
+        // tuning the GC (README, Performance) watches.
+        PrometheusText.Unlabelled(b, "aot_streaming_gc_allocated_bytes_total", "counter", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: false));
+        PrometheusText.Header(b, "aot_streaming_gc_collections_total", "counter", "Garbage collections since start, by generation (a gen 1 collection counts in gen 0 too).");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            PrometheusText.Line(b, "aot_streaming_gc_collections_total", $"generation=\"{generation}\"", GC.CollectionCount(generation));
+        }
+
         PrometheusText.Unlabelled(b, "process_open_fds", "gauge", "Number of open file descriptors.", CountOpenFds());
         PrometheusText.Unlabelled(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.", MaxFds());
     }
