@@ -1,4 +1,5 @@
 using System.Net;
+using AotStreaming.Support;
 using AotStreaming.Testing;
 using Xunit;
 
@@ -177,5 +178,22 @@ public sealed class HttpSurfaceTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains("messages_sent_total{type=\"eventsource\"}", text, StringComparison.Ordinal);
         Assert.Contains("pg_pool_total_connections", text, StringComparison.Ordinal);
         Assert.Contains("process_resident_memory_bytes", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_GcSeries_AllocatedBytesGrowAndCollectionsCountedByGeneration()
+    {
+        var before = await _server.MetricsAsync();
+        var after = await _server.MetricsAsync();
+
+        // Rendering /metrics itself allocates, so two scrapes in a row must differ.
+        Assert.True(
+            MetricsText.Value(after, "aot_streaming_gc_allocated_bytes_total") > MetricsText.Value(before, "aot_streaming_gc_allocated_bytes_total"),
+            "allocated bytes did not grow between two scrapes");
+        Assert.Contains("# TYPE aot_streaming_gc_collections_total counter", after, StringComparison.Ordinal);
+        double Collections(string text, int generation) => MetricsText.Value(text, $"aot_streaming_gc_collections_total{{generation=\"{generation}\"}}");
+        Assert.All([0, 1, 2], g => Assert.InRange(Collections(after, g), Collections(before, g), double.MaxValue));
+        // A collection of generation n collects the younger ones too, and is counted for each.
+        Assert.InRange(Collections(after, 1), Collections(after, 2), Collections(after, 0));
     }
 }
