@@ -16,7 +16,7 @@ internal static class BenchDatabase
     public const long MutedAuthorId = 2;
     public const string FilterKeyword = "bench";
 
-    private const long ClientAccountBase = 1000;
+    public const long ClientAccountBase = 1000;
 
     public static string TokenFor(int client) => "bench-token-" + client.ToString(CultureInfo.InvariantCulture);
 

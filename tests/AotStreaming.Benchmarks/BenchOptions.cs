@@ -87,7 +87,8 @@ internal sealed class BenchOptions
           --sse N                how many of them use SSE (default 100)
           --rate R               messages per second (default 10)
           --messages D           messages to publish (default 200)
-          --stream NAME          public:local (default) or public, public:remote
+          --stream NAME          public:local (default; shared/compare: user) or public, public:remote, user
+                                 (user: every client signs in as account 1 and streams its home timeline)
           --stall-fraction F     fraction of clients (both kinds) that stop reading after connecting
           --pad BYTES            extra status text per message (default 0)
           --connect-batch N      parallel connects per batch (default 200)
@@ -105,6 +106,7 @@ internal sealed class BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
+        var streamGiven = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -141,6 +143,7 @@ internal sealed class BenchOptions
                     break;
                 case "--stream":
                     options.Stream = Next();
+                    streamGiven = true;
                     break;
                 case "--stall-fraction":
                     options.StallFraction = ParseDouble(Next());
@@ -181,6 +184,13 @@ internal sealed class BenchOptions
                     break;
                 case "shared" or "public" or "compare":
                     options.Scenario = Enum.Parse<Scenario>(arg, ignoreCase: true);
+                    // Issue #13's shared stream is one user's home timeline that every client streams (no
+                    // per-recipient filtering, like the references); the filtering path is the public scenario's.
+                    if (!streamGiven)
+                    {
+                        options.Stream = "user";
+                    }
+
                     break;
                 case "--references":
                     var list = Next();
@@ -225,8 +235,16 @@ internal sealed class BenchOptions
         return options;
     }
 
+    /// <summary>
+    /// The <c>user</c> stream is one account's home timeline: every client signs in as the first client's account
+    /// (token 0) and receives the same events, as a followed account's posts reach all of a user's devices.
+    /// </summary>
+    public static bool IsOneAccountStream(string stream) => stream == "user";
+
     /// <summary>Redis channel the server maps <see cref="Stream"/> to (reference §5.1).</summary>
-    public string RedisChannel => "timeline:" + Stream;
+    public string RedisChannel => IsOneAccountStream(Stream)
+        ? "timeline:" + BenchDatabase.ClientAccountBase.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : "timeline:" + Stream;
 
     /// <summary>SSE path for <see cref="Stream"/>: colons become slashes (public:local → public/local).</summary>
     public string SsePath => "/api/v1/streaming/" + Stream.Replace(':', '/');

@@ -42,7 +42,7 @@ internal sealed class LoadSession : ILoadSession
             // Spread SSE and stalled clients evenly over the index range, so each batch mixes both kinds.
             var isSse = Spread(i, options.SseClients, options.Clients);
             var stalled = Spread(i, options.StallFraction * options.Clients, options.Clients);
-            var token = BenchDatabase.TokenFor(i);
+            var token = BenchDatabase.TokenFor(BenchOptions.IsOneAccountStream(stream) ? 0 : i);
             _clients.Add(isSse
                 ? new SseBenchClient(i, role, stalled, Recorder, _connections, ssePath, token)
                 : new WebSocketBenchClient(i, role, stalled, Recorder, _connections, stream, token));

@@ -36,6 +36,7 @@ internal sealed class NodeLoadSession(BenchOptions options, ServerProcess server
             "--clients", options.Clients.ToString(CultureInfo.InvariantCulture),
             "--stream", stream,
             "--batch", options.ConnectBatch.ToString(CultureInfo.InvariantCulture),
+            .. (BenchOptions.IsOneAccountStream(stream) ? ["--one-account"] : Array.Empty<string>()),
         ], withInput: true);
         Console.WriteLine("node load client: " + await _client.WaitForLineAsync("connected ", s_connectTimeout));
         _connectSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;

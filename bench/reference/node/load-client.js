@@ -6,7 +6,7 @@
 // The .NET tool drives it over stdin, one command a line:
 //   stats  -> one JSON line: connected, delivered, filterMatches, outOfOrder, disconnected, p50/p90/p99/max ms
 //   reset  -> forget the latencies recorded so far; answers "reset"
-//   node load-client.js --port P --clients N --stream public:local [--batch 200] [--token-prefix bench-token-]
+//   node load-client.js --port P --clients N --stream public:local [--batch 200] [--token-prefix bench-token-] [--one-account]
 const readline = require('node:readline');
 const WebSocket = require('ws');
 
@@ -20,6 +20,8 @@ const clients = Number(arg('clients', '5000'));
 const stream = arg('stream', 'public:local');
 const batch = Number(arg('batch', '200'));
 const tokenPrefix = arg('token-prefix', 'bench-token-');
+// --one-account: every client signs in with token 0 (the user stream: one account's home timeline on every client).
+const oneAccount = process.argv.includes('--one-account');
 const perAddress = 100;
 
 let latencies = new Float64Array(1 << 20);
@@ -48,7 +50,7 @@ function sourceAddress(i) {
 
 function open(i) {
   return new Promise((resolve) => {
-    const url = `ws://127.0.0.1:${port}/api/v1/streaming?stream=${encodeURIComponent(stream)}&access_token=${encodeURIComponent(tokenPrefix + i)}`;
+    const url = `ws://127.0.0.1:${port}/api/v1/streaming?stream=${encodeURIComponent(stream)}&access_token=${encodeURIComponent(tokenPrefix + (oneAccount ? 0 : i))}`;
     const ws = new WebSocket(url, { localAddress: sourceAddress(i), perMessageDeflate: false, handshakeTimeout: 30000 });
     let lastId = -1;
     let opened = false;
