@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every comparison of issue #13 in one go (about 15 minutes on 2 cores): ours against the bare Node.js ws
 # broadcaster and the bare C# raw-socket broadcaster (bench/reference), each loaded by the same tool in the same run.
-#   1. compare, 5,000 clients at 10/s: the shared stream (ours, node, raw), then ours on the public timeline with
+#   1. compare, 5,000 clients at 10/s: the shared user stream (one account's home timeline on every client; ours,
+#      node, raw), then ours on the public timeline with
 #      5,000 distinct users, without and with 5% blocks, 5% mutes, 10% keyword filters;
 #   2. shared, 10,000 clients at 10/s (ours, node, raw): RSS growth per idle connection at 10,000, and p99;
 #   3. shared, 5,000 clients at 10/s with the Node.js ws client as the load tool (ours, node, raw).
