@@ -31,5 +31,6 @@ internal sealed class DeferredDeliveries
 /// <summary>Either a ready frame, or slot <see cref="Index"/> of a <see cref="PendingStatus"/>.</summary>
 internal readonly record struct DeferredItem(byte[]? Frame, PendingStatus? Pending, int Index, long ReceivedTimestamp)
 {
-    public byte[]? Resolve() => Frame ?? Pending!.FrameAt(Index);
+    /// <summary>The frame (null: filtered out); called once per item, as it leaves the queue.</summary>
+    public byte[]? Take() => Frame ?? Pending!.TakeFrame(Index);
 }

@@ -31,6 +31,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
     private readonly IStatusFilter _filters;
     private readonly ILogger _logger;
     private readonly Diagnostics.StreamingMetrics _metrics;
+    private readonly PendingStatusPool _pendingStatuses;
 
     public Dispatcher(int index, int inboxCapacity, IStatusFilter filters, Diagnostics.StreamingMetrics metrics, ILogger logger)
     {
@@ -39,6 +40,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
         _inbox = PipelineChannels.CreateDispatcherInbox<DispatcherCommand>(inboxCapacity);
         _filters = filters;
         _logger = logger;
+        _pendingStatuses = new PendingStatusPool(this);
     }
 
     public int Index { get; }
@@ -94,6 +96,9 @@ internal sealed class Dispatcher : IFilterReplyInbox
                 Unsubscribe(command.Subscription!);
                 break;
         }
+
+        // Between commands no pass over a status' slots is running: statuses whose frames were all taken are reused.
+        _pendingStatuses.RecycleFinished();
     }
 
     private void Subscribe(Subscription subscription)
@@ -230,7 +235,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
 
             // Sized for every remaining subscriber of the channel: on a public timeline nearly all of them are filtered,
             // and growing the slot list and viewer table thousands of entries at a time showed up in perf.
-            pending ??= new PendingStatus(streamEvent, facts, this, list.Count - i);
+            pending ??= _pendingStatuses.Rent(streamEvent, facts, list.Count - i);
             var slot = pending.Add(connection, recipient.Transport, recipient.StreamArray);
             if (!connection.IsBlocked)
             {
@@ -266,7 +271,8 @@ internal sealed class Dispatcher : IFilterReplyInbox
             if (ReferenceEquals(connection.Awaiting, pending))
             {
                 connection.Awaiting = null;
-                if (!connection.Connection.IsClosing && pending.FrameAt(connection.AwaitingSlot) is { } frame)
+                // Taken even for a closing connection: the status is reused once every slot's frame is taken.
+                if (pending.TakeFrame(connection.AwaitingSlot) is { } frame && !connection.Connection.IsClosing)
                 {
                     connection.Connection.Send(frame, receivedTimestamp: timestamp);
                 }
@@ -332,7 +338,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
 
         while (!client.IsClosing && deferred.TryTakeReady(out var item))
         {
-            if (item.Resolve() is { } frame)
+            if (item.Take() is { } frame)
             {
                 client.Send(frame, receivedTimestamp: item.ReceivedTimestamp);
             }

@@ -217,6 +217,67 @@ public sealed class DispatcherOrderingTests
         Assert.Equal(DisconnectReason.Kill, client.Reason);
     }
 
+    [Fact]
+    public void Resolve_EveryFrameTaken_NextStatusReusesTheRequest_WithOnlyItsOwnViewersAndEvent()
+    {
+        var excluded = Connect(accountId: 7, out _, Public);
+        var plain = Connect(accountId: 8, out _, Public);
+
+        Deliver(Public, "s1");
+        Resolve(_filter.Requests[0], Verdict(excluded: [7]));
+        Deliver(Public, "s2");
+
+        Assert.Same(_filter.Requests[0], _filter.Requests[1]);
+        Assert.Equal([7L, 8L], _filter.Requests[1].Viewers.Keys.Order());
+        Assert.Contains("mark:s2:end", Encoding.UTF8.GetString(_filter.Requests[1].Event.Payload.Span), StringComparison.Ordinal);
+        Resolve(_filter.Requests[1], Verdict());
+        Assert.Equal(["s2"], excluded.Markers);
+        Assert.Equal(["s1", "s2"], plain.Markers);
+    }
+
+    [Fact]
+    public void Resolve_SlotQueuedBehindEarlierStatus_RequestNotReusedUntilItsFrameIsTaken()
+    {
+        var client = Connect(accountId: 7, out _, Public);
+
+        Deliver(Public, "s1");
+        Deliver(Public, "s2");
+        Resolve(_filter.Requests[1], Verdict());
+        Deliver(Public, "s3");
+
+        // s2's frame still waits in the queue behind s1: its request must not carry s3.
+        Assert.Equal(3, _filter.Requests.Distinct().Count());
+        Resolve(_filter.Requests[0], Verdict());
+        Assert.Equal(["s1", "s2"], client.Markers);
+
+        Deliver(Public, "s4");
+        Assert.Contains(_filter.Requests[3], _filter.Requests.Take(2));
+        Resolve(_filter.Requests[2], Verdict());
+        Resolve(_filter.Requests[3], Verdict());
+        Assert.Equal(["s1", "s2", "s3", "s4"], client.Markers);
+    }
+
+    [Fact]
+    public void Resolve_ConnectionClosedWithAQueuedSlot_ThatRequestIsNeverReused()
+    {
+        var closing = Connect(accountId: 7, out _, Public);
+        var other = Connect(accountId: 8, out _, Public);
+
+        Deliver(Public, "s1");
+        Deliver(Public, "s2");
+        closing.Close(DisconnectReason.Slow);
+        Resolve(_filter.Requests[0], Verdict());
+        Resolve(_filter.Requests[1], Verdict());
+        Deliver(Public, "s3");
+
+        // The closing connection's queue (with s2's slot) was dropped: that request stays out of the pool for good.
+        Assert.Same(_filter.Requests[0], _filter.Requests[2]);
+        Assert.NotSame(_filter.Requests[1], _filter.Requests[2]);
+        Resolve(_filter.Requests[2], Verdict());
+        Assert.Equal(["s1", "s2", "s3"], other.Markers);
+        Assert.Empty(closing.Markers);
+    }
+
     private readonly Dictionary<RecordingConnection, List<Subscription>> _subscriptions = [];
 
     /// <summary>A WebSocket connection subscribed to its system channel and to <paramref name="channels"/> (public ones filtered).</summary>
