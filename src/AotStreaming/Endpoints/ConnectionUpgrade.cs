@@ -80,13 +80,15 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         }
 
         sorting.Kept();
+        var sessionOwnsSocket = false;
         try
         {
             // The head is already queued in the kernel, so this returns at once; what follows it (a first frame sent
             // without waiting for the 101) stays queued for the WebSocket.
             ConsumeHead(socket, head!.Length);
-            // The handler lets the request go once the session runs; this method must not hold it either.
-            await webSockets.HandleBelowKestrelAsync(Take(ref context), socket);
+            // The handler lets the request go once the session runs; this method must not hold it either. It returns
+            // once the session has started, and the session closes the socket when it ends.
+            sessionOwnsSocket = await webSockets.HandleBelowKestrelAsync(Take(ref context), socket);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -95,7 +97,10 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         }
         finally
         {
-            Close(socket);
+            if (!sessionOwnsSocket)
+            {
+                Close(socket);
+            }
         }
     }
 
@@ -117,7 +122,7 @@ internal sealed class ConnectionUpgrade(WebSocketEndpoint webSockets, IOptions<D
         }
     }
 
-    private static void Close(Socket socket)
+    internal static void Close(Socket socket)
     {
         try
         {

@@ -73,7 +73,7 @@ internal sealed class WebSocketEndpoint(
     /// <paramref name="socket"/>, and frames are read from it too. The request is let go once the session starts, so
     /// an open connection holds the socket and our objects only. The caller closes the socket afterwards.
     /// </summary>
-    public async Task HandleBelowKestrelAsync(HttpContext? context, Socket socket)
+    public async Task<bool> HandleBelowKestrelAsync(HttpContext? context, Socket socket)
     {
         var delivery = deliveryOptions.Value;
         // Owning the socket: the runtime WebSocket's abort (disposing the stream) closes it, which ends a pending read.
@@ -85,15 +85,16 @@ internal sealed class WebSocketEndpoint(
         if (refusal is not null)
         {
             await writer.WriteAsync(UpgradeResponses.Refusal(requestId, refusal.Status, refusal.Message, refusal.Handshake), CancellationToken.None);
-            return;
+            return false;
         }
 
+        WebSocket? socketStream = null;
         try
         {
             await writer.WriteAsync(UpgradeResponses.SwitchingProtocols(requestId, context.Request.Headers.SecWebSocketKey.ToString(), admitted!.Subprotocol), CancellationToken.None);
             var stream = new WebSocketTransportStream(input);
             stream.UseRawSocket(writer);
-            using var socketStream = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            socketStream = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {
                 IsServer = true,
                 SubProtocol = admitted.Subprotocol,
@@ -102,14 +103,17 @@ internal sealed class WebSocketEndpoint(
             var connection = new WebSocketClient(socketStream, stream, admitted.User, delivery, metrics);
             logger.UpgradedBelowHttp(connection.Id);
             var initial = WebSocketSession.InitialStream.From(context.Request.Query);
-            // The session can last for days: drop the request (headers, query, features) from this state machine.
-            context = null;
+            // Not awaited: the session can last for days, and this method's and the caller's state machines would be
+            // held for all of it (about 340 bytes per idle socket). The session ends the socket itself.
             // No abort token: a vanished peer ends the session's read.
-            await RunSessionAsync(connection, initial, CancellationToken.None);
+            _ = NewSession(connection, new BelowKestrelSessionEnd(socketStream, socket, limiter, admitted.Address)).RunAsync(initial, CancellationToken.None);
+            return true;
         }
-        finally
+        catch
         {
+            socketStream?.Dispose();
             limiter.Leave(admitted!.Address);
+            throw;
         }
     }
 
@@ -153,8 +157,24 @@ internal sealed class WebSocketEndpoint(
 
     // Not async: the session's own state machine is the only one an open connection holds for this step.
     private Task RunSessionAsync(WebSocketClient connection, WebSocketSession.InitialStream? initial, CancellationToken aborted) =>
-        new WebSocketSession(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), tracker, metrics, limitsOptions.Value, TimeSpan.FromSeconds(deliveryOptions.Value.CloseGraceSeconds), logger)
-            .RunAsync(initial, aborted);
+        NewSession(connection, ended: null).RunAsync(initial, aborted);
+
+    private WebSocketSession NewSession(WebSocketClient connection, IDisposable? ended) =>
+        new(connection, resolver, new SubscriptionSet(dispatchers, index, metrics), tracker, metrics, limitsOptions.Value, TimeSpan.FromSeconds(deliveryOptions.Value.CloseGraceSeconds), logger, ended);
+
+    /// <summary>
+    /// What a session served below Kestrel releases when it ends, in this order: the runtime WebSocket, the limiter's
+    /// place for the address, the socket (shut down, then closed).
+    /// </summary>
+    private sealed class BelowKestrelSessionEnd(WebSocket webSocket, Socket socket, ConnectionLimiter limiter, string address) : IDisposable
+    {
+        public void Dispose()
+        {
+            webSocket.Dispose();
+            limiter.Leave(address);
+            ConnectionUpgrade.Close(socket);
+        }
+    }
 
     /// <summary>An admitted upgrade: who, the limiter's address key (released when the session ends), the subprotocol to echo.</summary>
     private sealed record Admission(AuthenticatedUser User, string Address, string? Subprotocol);

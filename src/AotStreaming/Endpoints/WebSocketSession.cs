@@ -23,7 +23,8 @@ internal sealed class WebSocketSession(
     StreamingMetrics metrics,
     LimitsOptions limits,
     TimeSpan closeGrace,
-    ILogger logger)
+    ILogger logger,
+    IDisposable? ended = null)
 {
     public const string BinaryNotSupported = "The mastodon streaming server does not support binary messages";
 
@@ -93,6 +94,8 @@ internal sealed class WebSocketSession(
             finally
             {
                 tracker.Closed(connection);
+                // A session nobody awaits (served below Kestrel) releases its socket itself.
+                ended?.Dispose();
             }
         }
     }
