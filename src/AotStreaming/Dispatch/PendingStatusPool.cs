@@ -13,7 +13,7 @@ internal sealed class PendingStatusPool(IFilterReplyInbox replyTo)
 {
     // At 10 statuses/s with database answers in tens of milliseconds one or two are in flight; a burst may have more,
     // and those beyond this many are left to the GC.
-    private const int MaxSpare = 8;
+    internal const int MaxSpare = 8;
 
     private readonly Stack<PendingStatus> _spare = new();
     private readonly List<PendingStatus> _finished = [];

@@ -278,12 +278,45 @@ public sealed class DispatcherOrderingTests
         Assert.Empty(closing.Markers);
     }
 
+    [Fact]
+    public void Resolve_MoreStatusesFinishedThanThePoolKeeps_ShippedEightAreReused()
+    {
+        const int InFlight = 10;
+        Assert.Equal(8, PendingStatusPool.MaxSpare);
+        _outboxCapacity = 2 * InFlight;
+        Connect(accountId: 7, out _, Public);
+        Connect(accountId: 8, out _, Public);
+        for (var i = 0; i < InFlight; i++)
+        {
+            Deliver(Public, "a" + i);
+        }
+
+        var first = _filter.Requests.ToList();
+        foreach (var request in first)
+        {
+            Resolve(request, Verdict());
+        }
+
+        for (var i = 0; i < InFlight; i++)
+        {
+            Deliver(Public, "b" + i);
+        }
+
+        var second = _filter.Requests.Skip(InFlight).ToList();
+        Assert.Equal(InFlight, first.Distinct().Count());
+        Assert.Equal(PendingStatusPool.MaxSpare, second.Count(first.Contains));
+        Assert.Equal(InFlight, second.Distinct().Count());
+    }
+
     private readonly Dictionary<RecordingConnection, List<Subscription>> _subscriptions = [];
+
+    // Outbox bound of the connections Connect makes; events waiting on a filter count against it.
+    private int _outboxCapacity = RecordingConnection.Capacity;
 
     /// <summary>A WebSocket connection subscribed to its system channel and to <paramref name="channels"/> (public ones filtered).</summary>
     private RecordingConnection Connect(long accountId, out string systemChannel, params string[] channels)
     {
-        var client = new RecordingConnection(accountId);
+        var client = new RecordingConnection(accountId, _outboxCapacity);
         systemChannel = "timeline:system:" + accountId;
         var list = new List<Subscription>
         {
@@ -346,10 +379,10 @@ public sealed class DispatcherOrderingTests
     }
 
     /// <summary>A connection whose socket takes every frame at once and remembers it.</summary>
-    private sealed class RecordingConnection(long accountId) : ClientConnection(
+    private sealed class RecordingConnection(long accountId, int capacity = RecordingConnection.Capacity) : ClientConnection(
         Transport.WebSocket,
         new AuthenticatedUser(accountId, accountId, ["read"], null, 0),
-        new DeliveryOptions { OutboxCapacity = Capacity },
+        new DeliveryOptions { OutboxCapacity = capacity },
         new StreamingMetrics())
     {
         public const int Capacity = 8;
