@@ -43,9 +43,7 @@ internal static class ServerMetrics
     {
         try
         {
-            var text = await FetchAsync(port);
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("process_heap_bytes ", StringComparison.Ordinal));
-            return line is null ? null : double.Parse(line["process_heap_bytes ".Length..], CultureInfo.InvariantCulture);
+            return Sample((await FetchAsync(port)).Split('\n'), "process_heap_bytes");
         }
         catch (HttpRequestException)
         {
@@ -61,17 +59,11 @@ internal static class ServerMetrics
     {
         try
         {
-            var text = await FetchAsync(port);
-            double? Value(string series)
-            {
-                var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-                return line is null ? null : double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-            }
-
-            return Value("aot_streaming_gc_allocated_bytes_total") is { } allocated
-                && Value("aot_streaming_gc_collections_total{generation=\"0\"}") is { } gen0
-                && Value("aot_streaming_gc_collections_total{generation=\"1\"}") is { } gen1
-                && Value("aot_streaming_gc_collections_total{generation=\"2\"}") is { } gen2
+            var lines = (await FetchAsync(port)).Split('\n');
+            return Sample(lines, "aot_streaming_gc_allocated_bytes_total") is { } allocated
+                && Sample(lines, "aot_streaming_gc_collections_total{generation=\"0\"}") is { } gen0
+                && Sample(lines, "aot_streaming_gc_collections_total{generation=\"1\"}") is { } gen1
+                && Sample(lines, "aot_streaming_gc_collections_total{generation=\"2\"}") is { } gen2
                 ? new GcCounters(allocated, (long)gen0, (long)gen1, (long)gen2)
                 : null;
         }
@@ -79,6 +71,13 @@ internal static class ServerMetrics
         {
             return null;
         }
+    }
+
+    /// <summary>The value of <paramref name="series"/> (name and labels as written), or null when it is not exported.</summary>
+    private static double? Sample(string[] lines, string series)
+    {
+        var line = Array.Find(lines, l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
     }
 
     private static async Task<string> FetchAsync(int port)
