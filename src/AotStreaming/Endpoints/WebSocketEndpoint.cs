@@ -71,7 +71,8 @@ internal sealed class WebSocketEndpoint(
     /// An upgrade <see cref="ConnectionUpgrade"/> took before Kestrel saw the connection: <paramref name="context"/>
     /// carries only the parsed request; the answer (101 or refusal) and every frame go straight to
     /// <paramref name="socket"/>, and frames are read from it too. The request is let go once the session starts, so
-    /// an open connection holds the socket and our objects only. The caller closes the socket afterwards.
+    /// an open connection holds the socket and our objects only. True: the session has started and closes the socket
+    /// when it ends; false (refused): the caller closes it.
     /// </summary>
     public async Task<bool> HandleBelowKestrelAsync(HttpContext? context, Socket socket)
     {

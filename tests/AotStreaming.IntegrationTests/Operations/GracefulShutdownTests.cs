@@ -7,35 +7,31 @@ namespace AotStreaming.Operations;
 /// <summary>Reference §1 (process): SIGTERM tells every client (WebSocket 1001, SSE end of stream) and exits 0.</summary>
 public sealed class GracefulShutdownTests : IAsyncLifetime
 {
-    private MastodonDatabase _database = null!;
-    private StreamingServer _server = null!;
+    // A server of its own per test (each test stops it): the class fixture's set-up, run per test instance.
+    private readonly ServerFixture _fixture = new();
 
-    public async Task InitializeAsync()
-    {
-        _database = await MastodonDatabase.CreateAsync();
-        _server = await StreamingServer.StartAsync(_database);
-    }
+    private MastodonDatabase Database => _fixture.Database;
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    private StreamingServer Server => _fixture.Server;
+
+    public Task InitializeAsync() => _fixture.InitializeAsync();
+
+    public Task DisposeAsync() => _fixture.DisposeAsync();
 
     [Fact]
     public async Task Sigterm_WithClientsConnected_ClosesWs1001EndsSseExitsZero_Section1()
     {
-        var user = await _database.CreateUserAsync();
-        await using var ws = await TestWebSocket.ConnectAsync(_server, "/api/v1/streaming?stream=user", user.Token);
-        await using var sse = await TestSseClient.ConnectAsync(_server, "/api/v1/streaming/user", user.Token);
+        var user = await Database.CreateUserAsync();
+        await using var ws = await TestWebSocket.ConnectAsync(Server, "/api/v1/streaming?stream=user", user.Token);
+        await using var sse = await TestSseClient.ConnectAsync(Server, "/api/v1/streaming/user", user.Token);
         Assert.Equal(":)", await sse.ReadLineAsync());
-        await _server.WaitForRedisSubscriptionAsync($"timeline:{user.AccountId}");
+        await Server.WaitForRedisSubscriptionAsync($"timeline:{user.AccountId}");
 
         var close = ws.ReceiveCloseAsync();
         var sseEnd = ReadToEndAsync(sse);
-        var exitCode = await _server.StopAsync(TimeSpan.FromSeconds(15));
+        var exitCode = await Server.StopAsync(TimeSpan.FromSeconds(15));
 
-        Assert.True(exitCode == 0, $"exit code {exitCode}; server output:\n{_server.Output}");
+        Assert.True(exitCode == 0, $"exit code {exitCode}; server output:\n{Server.Output}");
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, (await close.DefaultTimeout()).Status);
         Assert.True(await sseEnd.DefaultTimeout());
     }

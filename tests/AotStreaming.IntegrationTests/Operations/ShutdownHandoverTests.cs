@@ -17,32 +17,28 @@ public sealed class ShutdownHandoverTests : IAsyncLifetime
     private const double ShippedLimitSeconds = 2;
     private static readonly byte[] s_health = Encoding.ASCII.GetBytes("GET /api/v1/streaming/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
-    private MastodonDatabase _database = null!;
-    private StreamingServer _server = null!;
+    // A server of its own per test (each test stops it): the class fixture's set-up, run per test instance.
+    private readonly ServerFixture _fixture = new();
 
-    public async Task InitializeAsync()
-    {
-        _database = await MastodonDatabase.CreateAsync();
-        _server = await StreamingServer.StartAsync(_database);
-    }
+    private MastodonDatabase Database => _fixture.Database;
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    private StreamingServer Server => _fixture.Server;
+
+    public Task InitializeAsync() => _fixture.InitializeAsync();
+
+    public Task DisposeAsync() => _fixture.DisposeAsync();
 
     [Fact]
     public async Task Sigterm_TakenConnectionSendsItsRequestDuringTheStop_Answered()
     {
         using var silent = await ConnectTakenAsync();
-        var user = await _database.CreateUserAsync();
+        var user = await Database.CreateUserAsync();
         // A registered client, so that the stop announces itself in the log.
-        await using var sse = await TestSseClient.ConnectAsync(_server, "/api/v1/streaming/user", user.Token);
+        await using var sse = await TestSseClient.ConnectAsync(Server, "/api/v1/streaming/user", user.Token);
         Assert.Equal(":)", await sse.ReadLineAsync());
 
-        var stopped = _server.StopAsync(TimeSpan.FromSeconds(20));
-        await _server.WaitForOutputAsync("Shutting down: closing").DefaultTimeout();
+        var stopped = Server.StopAsync(TimeSpan.FromSeconds(20));
+        await Server.WaitForOutputAsync("Shutting down: closing").DefaultTimeout();
         var answer = await RequestAsync(silent);
         var exitCode = await stopped;
 
@@ -56,7 +52,7 @@ public sealed class ShutdownHandoverTests : IAsyncLifetime
         using var silent = await ConnectTakenAsync();
 
         var sigterm = Stopwatch.GetTimestamp();
-        var exitCode = await _server.StopAsync(TimeSpan.FromSeconds(20));
+        var exitCode = await Server.StopAsync(TimeSpan.FromSeconds(20));
         var stopSeconds = Stopwatch.GetElapsedTime(sigterm).TotalSeconds;
 
         Assert.Equal(0, exitCode);
@@ -72,9 +68,9 @@ public sealed class ShutdownHandoverTests : IAsyncLifetime
     private async Task<Socket> ConnectTakenAsync()
     {
         var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await silent.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _server.Port));
+        await silent.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Server.Port));
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await probe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _server.Port));
+        await probe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Server.Port));
         Assert.StartsWith("HTTP/1.1 200 ", await RequestAsync(probe), StringComparison.Ordinal);
         return silent;
     }
