@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every comparison of issue #13 in one go (about 15 minutes on 2 cores): ours against the bare Node.js ws
+# Every comparison of issue #13 in one go (about 10 minutes on 2 cores, plus a first publish): ours against the bare Node.js ws
 # broadcaster and the bare C# raw-socket broadcaster (bench/reference), each loaded by the same tool in the same run.
 #   1. compare, 5,000 clients at 10/s: the shared user stream (one account's home timeline on every client; ours,
 #      node, raw), then ours on the public timeline with
