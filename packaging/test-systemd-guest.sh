@@ -201,6 +201,36 @@ if [ "$pid" -gt 0 ] 2>/dev/null; then
     echo "  main process: user $(ps -o user= -p "$pid"), $(grep -E '^(VmRSS|NoNewPrivs|Seccomp|CapEff)' "/proc/$pid/status" | tr -s '\t ' ' ' | paste -sd, -)"
 fi
 
+step "the Redis read thread's priority: nice -10 under the unit (LimitNICE, seccomp), refused with LimitNICE=0"
+read_thread_nice() { # waits up to 5 s for the thread "Redis subscriber read" (comm keeps 15 bytes) of the unit's main process
+    local pid line
+    for _ in $(seq 50); do
+        pid=$(prop $UNIT MainPID)
+        line=$(ps -L -o ni=,comm= -p "$pid" 2>/dev/null | grep 'Redis subscribe$' | awk '{ print $1 }')
+        [ -n "$line" ] && { echo "$line"; return; }
+        sleep 0.1
+    done
+    echo none
+}
+nice=$(read_thread_nice)
+[ "$nice" = -10 ] && ok "read thread at nice -10 as mastodon, other threads: $(ps -L -o ni= -p "$(prop $UNIT MainPID)" | sort -n | uniq -c | tr -s ' ' | paste -sd, -)" \
+    || fail "read thread at nice $nice under the unit, wanted -10"
+[ "$(ps -L -o ni= -p "$(prop $UNIT MainPID)" | awk '$1 != 0' | wc -l)" = 1 ] && ok "no other thread of the server below nice 0" \
+    || fail "threads below nice 0: $(ps -L -o ni=,comm= -p "$(prop $UNIT MainPID)" | awk '$1 != 0' | paste -sd, -)"
+mkdir -p /etc/systemd/system/$UNIT.d
+printf '[Service]\nLimitNICE=0\n' > /etc/systemd/system/$UNIT.d/nice.conf
+systemctl daemon-reload
+systemctl restart $UNIT
+expect_health 4000
+nice=$(read_thread_nice)
+[ "$nice" = 0 ] && ok "LimitNICE=0: read thread at nice 0" || fail "LimitNICE=0: read thread at nice $nice"
+journalctl --no-pager -u $UNIT _PID="$(prop $UNIT MainPID)" | grep -q "read thread stays at the process's priority: nice -10 was refused (EPERM)" \
+    && ok "LimitNICE=0: the refusal is logged" || fail "LimitNICE=0: no refusal line in the journal"
+rm /etc/systemd/system/$UNIT.d/nice.conf
+systemctl daemon-reload
+systemctl restart $UNIT
+expect_health 4000
+
 step "restart WITHOUT socket activation: the connect loop sees refused connections (the loop can detect them)"
 during_connect_loop 4000 systemctl restart $UNIT
 loop_counts

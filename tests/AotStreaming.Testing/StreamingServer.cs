@@ -47,10 +47,15 @@ public sealed class StreamingServer : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts a server on <paramref name="database"/>; <paramref name="args"/> set options (<c>--Streaming:Delivery:OutboxCapacity=8</c>).</summary>
+    /// <summary>
+    /// Starts a server on <paramref name="database"/>; <paramref name="args"/> set options
+    /// (<c>--Streaming:Delivery:OutboxCapacity=8</c>). <paramref name="launcher"/> is a command line that execs the
+    /// server after it (<c>setpriv --bounding-set=-sys_nice --</c>).
+    /// </summary>
     public static Task<StreamingServer> StartAsync(
-        MastodonDatabase database, IEnumerable<string>? args = null, IReadOnlyDictionary<string, string>? environment = null, bool useNamespace = true) =>
-        StartAsync(database, args, environment, useNamespace, inherited: null);
+        MastodonDatabase database, IEnumerable<string>? args = null, IReadOnlyDictionary<string, string>? environment = null, bool useNamespace = true,
+        IReadOnlyList<string>? launcher = null) =>
+        StartAsync(database, args, environment, useNamespace, inherited: null, launcher);
 
     /// <summary>
     /// Starts a server the way systemd's socket activation does: <paramref name="listening"/> becomes its fd 3, with
@@ -58,10 +63,11 @@ public sealed class StreamingServer : IAsyncDisposable
     /// runs wait in its backlog for the next one.
     /// </summary>
     public static Task<StreamingServer> StartSocketActivatedAsync(MastodonDatabase database, Socket listening, IReadOnlyDictionary<string, string> environment) =>
-        StartAsync(database, args: null, environment, useNamespace: true, inherited: listening);
+        StartAsync(database, args: null, environment, useNamespace: true, inherited: listening, launcher: null);
 
     private static async Task<StreamingServer> StartAsync(
-        MastodonDatabase database, IEnumerable<string>? args, IReadOnlyDictionary<string, string>? environment, bool useNamespace, Socket? inherited)
+        MastodonDatabase database, IEnumerable<string>? args, IReadOnlyDictionary<string, string>? environment, bool useNamespace, Socket? inherited,
+        IReadOnlyList<string>? launcher)
     {
         var port = inherited?.LocalEndPoint is IPEndPoint bound ? bound.Port : FreePort();
         var ns = useNamespace ? "t" + Guid.NewGuid().ToString("N")[..10] : "";
@@ -95,16 +101,30 @@ public sealed class StreamingServer : IAsyncDisposable
             ns = environment.TryGetValue("REDIS_NAMESPACE", out var sharedNamespace) ? sharedNamespace : ns;
         }
 
-        var server = new StreamingServer(Launch(env, args, inherited: inherited), port, ns, database, env);
+        var server = new StreamingServer(Launch(env, args, inherited: inherited, launcher: launcher), port, ns, database, env);
         await server.WaitForListeningAsync();
         return server;
     }
 
-    internal static Process Launch(Dictionary<string, string> env, IEnumerable<string>? args, IEnumerable<string>? unset = null, Socket? inherited = null)
+    internal static Process Launch(
+        Dictionary<string, string> env, IEnumerable<string>? args, IEnumerable<string>? unset = null, Socket? inherited = null,
+        IReadOnlyList<string>? launcher = null)
     {
         var info = TestEnvironment.ServerBinary is { } binary
             ? new ProcessStartInfo(binary)
             : new ProcessStartInfo("dotnet") { ArgumentList = { ServerAssembly() } };
+        if (launcher is { Count: > 0 })
+        {
+            // The launcher execs the server, so the process started here is still the server (ProcessId, signals).
+            info.ArgumentList.Insert(0, info.FileName);
+            for (var i = launcher.Count - 1; i >= 1; i--)
+            {
+                info.ArgumentList.Insert(0, launcher[i]);
+            }
+
+            info.FileName = launcher[0];
+        }
+
         if (inherited is not null)
         {
             // sd_listen_fds(3) by hand: bash (dash takes one-digit fds only) moves the (inheritable) socket to fd 3 and execs the server, so $$ is

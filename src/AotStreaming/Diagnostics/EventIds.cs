@@ -21,6 +21,8 @@ internal static class EventIds
     public const int SentinelQueryFailed = 110;
     public const int RedisSubscriberConnected = 111;
     public const int OversizedMessageSkipped = 112;
+    public const int ReadThreadPriorityRaised = 113;
+    public const int ReadThreadPriorityRefused = 114;
 
     // 200s: Decoding and Routing.
     public const int MalformedRedisMessage = 201;

@@ -41,4 +41,10 @@ internal static partial class IngressLog
 
     [ZLoggerMessage(EventIds.OversizedMessageSkipped, LogLevel.Warning, "Skipped a Redis message of {bytes} bytes on {channel}: above Ingress:MaxMessageBytes ({skipped} skipped so far; logged at most once a minute)")]
     public static partial void OversizedMessageSkipped(this ILogger logger, string channel, long bytes, long skipped);
+
+    [ZLoggerMessage(EventIds.ReadThreadPriorityRaised, LogLevel.Debug, "Redis subscriber read thread runs at nice {nice} (Ingress:ReadThreadNice)")]
+    public static partial void ReadThreadPriorityRaised(this ILogger logger, int nice);
+
+    [ZLoggerMessage(EventIds.ReadThreadPriorityRefused, LogLevel.Information, "Redis subscriber read thread stays at the process's priority: nice {nice} was refused ({error}). Under full CPU a burst of large messages can then outrun it and Redis closes the subscriber; the packaged unit allows it with LimitNICE=-10 (or grant CAP_SYS_NICE, or set Ingress:ReadThreadNice to 0 to silence this)")]
+    public static partial void ReadThreadPriorityRefused(this ILogger logger, int nice, string error);
 }

@@ -55,6 +55,7 @@ internal sealed class RedisEventSource : IEventSource, IAsyncDisposable
             settings.Redis, settings.RedisTrust, sentinel, PresenceKeys, _presenceTtl, OnMessage, metrics, logger)
         {
             MaxMessageBytes = ingressOptions.Value.MaxMessageBytes,
+            ReadThreadNice = ingressOptions.Value.ReadThreadNice,
         };
         _subscriber.MessageSkipped += OnOversizedMessage;
         _presenceTimer = new Timer(_ => RefreshAllPresenceKeys(), null, Timeout.Infinite, Timeout.Infinite);

@@ -58,6 +58,7 @@ internal sealed class RedisSubscriberConnection(
     private volatile bool _connected;
     private bool _everConnected;
     private bool _lossLogged;
+    private int _priorityReported;
     // Guarded by _lock: the endpoint of the current attempt, a master announced by Sentinel for the next one, and
     // the attempt's cancellation (a switch cancels it, whether it is connecting, connected or waiting to retry).
     private EndPoint? _current;
@@ -66,6 +67,9 @@ internal sealed class RedisSubscriberConnection(
 
     /// <summary>Messages larger than this are skipped while they stream in (Ingress:MaxMessageBytes).</summary>
     public int MaxMessageBytes { get; init; } = int.MaxValue;
+
+    /// <summary>The nice value the read thread asks for (Ingress:ReadThreadNice); 0 leaves it alone.</summary>
+    public int ReadThreadNice { get; init; }
 
     /// <summary>Raised on the read loop for each message skipped for its size: channel (with namespace) and bytes.</summary>
     public event Action<string, long>? MessageSkipped;
@@ -293,7 +297,7 @@ internal sealed class RedisSubscriberConnection(
         {
             using var abort = connectionStop.Token.Register(link.Abort);
             await SubscriberReadThread.RunAsync(
-                link.Stream, link.TakeBuffered(), new PubSubMessageReader(MaxMessageBytes), OnValue,
+                RaiseReadThreadPriority, link.Stream, link.TakeBuffered(), new PubSubMessageReader(MaxMessageBytes), OnValue,
                 () => Volatile.Write(ref lastRead, Environment.TickCount64), connectionStop.Token);
         }
         finally
@@ -305,6 +309,23 @@ internal sealed class RedisSubscriberConnection(
             }
             catch (OperationCanceledException)
             {
+            }
+        }
+    }
+
+    /// <summary>On each connection's new read thread; the outcome is logged once per process, it does not change.</summary>
+    private void RaiseReadThreadPriority()
+    {
+        var error = ReadThreadPriority.TryRaise(ReadThreadNice);
+        if (ReadThreadNice < 0 && Interlocked.Exchange(ref _priorityReported, 1) == 0)
+        {
+            if (error == 0)
+            {
+                logger.ReadThreadPriorityRaised(ReadThreadNice);
+            }
+            else
+            {
+                logger.ReadThreadPriorityRefused(ReadThreadNice, ReadThreadPriority.ErrorName(error));
             }
         }
     }

@@ -27,18 +27,20 @@ internal static class SubscriberReadThread
     /// </summary>
     private const int MaxPayloadReadBytes = 256 * 1024;
 
+    /// <param name="onStart">Called first on the new thread (it raises the thread's priority, ReadThreadPriority).</param>
     /// <param name="initial">Bytes already read from the stream by an earlier reader (the handshake's).</param>
     /// <param name="onValue">Called on the read thread for each whole RESP value, in order.</param>
     /// <param name="onRead">Called on the read thread after each successful read (the silence watchdog's clock).</param>
     /// <returns>Completes when the thread ends: faulted on a read error, canceled once <paramref name="cancel"/> fired.</returns>
     public static Task RunAsync(
-        Stream stream, ReadOnlyMemory<byte> initial, PubSubMessageReader messages, Action<object?> onValue, Action onRead, CancellationToken cancel)
+        Action onStart, Stream stream, ReadOnlyMemory<byte> initial, PubSubMessageReader messages, Action<object?> onValue, Action onRead, CancellationToken cancel)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
+                onStart();
                 Run(stream, initial, messages, onValue, onRead, cancel);
             }
             catch (Exception) when (cancel.IsCancellationRequested)

@@ -63,6 +63,22 @@ public sealed class OptionsCheckTests
         Assert.Contains(problems, p => p.Contains("CommandTimeoutSeconds", StringComparison.Ordinal) && p.Contains("-3", StringComparison.Ordinal));
     }
 
+    /// <summary>A positive nice value would lower the read thread below everything else; below -20 does not exist.</summary>
+    [Theory]
+    [InlineData("1")]
+    [InlineData("19")]
+    [InlineData("-21")]
+    public void Validate_ReadThreadNiceOutsideMinusTwentyToZero_OneLineWithTheRange(string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("Streaming:Ingress:ReadThreadNice", value)]).Build();
+        var problems = new List<string>();
+
+        Assert.Null(OptionsCheck.Validate(configuration, problems));
+
+        var line = Assert.Single(problems);
+        Assert.Equal($"Streaming:Ingress:ReadThreadNice must be -20..0 (was {value}).", line);
+    }
+
     [Fact]
     public void Validate_Defaults_NoProblems()
     {
