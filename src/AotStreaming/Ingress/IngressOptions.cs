@@ -19,8 +19,8 @@ public sealed class IngressOptions
 
     /// <summary>
     /// The nice value (-20..0) of the thread that reads the Redis subscriber socket; 0 leaves it at the process's.
-    /// It is raised so that a burst of large messages is read off the socket before Redis' pub/sub output limit
-    /// closes the subscriber, even when every core is busy (ReadThreadPriority says why). Raising needs
+    /// It is raised so that, when every core is busy, the thread is not left waiting for one while Redis counts a
+    /// burst of large messages against its pub/sub output limit (ReadThreadPriority has the measurements). Raising needs
     /// CAP_SYS_NICE or an RLIMIT_NICE that allows it: the packaged unit sets <c>LimitNICE=-10</c>; without either the
     /// thread keeps the process's priority and the server logs that once at startup. -10 puts the thread far ahead
     /// of normal processes (about 9 times their CPU share under contention) and leaves -11..-20 to whatever the
