@@ -23,7 +23,9 @@ internal static class SubscriberReadThread
     /// preempted read left Redis without acknowledgements (its loss probes fired, and once 238 ms passed without a
     /// byte in the middle of a message). Measured with three 20 MB statuses back-to-back (issue 10 item 6): uncapped,
     /// 0 of 4 runs kept the subscriber; 1 MiB, 3 of 6; 256 KiB, 13 of 17; 256 KiB or all that is queued (so the
-    /// receive buffer autotunes larger), 1 of 6. Smaller reads cost a syscall per 256 KiB.
+    /// receive buffer autotunes larger), 1 of 6. Smaller reads cost a syscall per 256 KiB. With the thread at nice -10
+    /// (ReadThreadPriority), which keeps it from being preempted mid-read, 1 MiB was no better: the native build lost
+    /// the subscriber in 1 of 12 runs with either size.
     /// </summary>
     private const int MaxPayloadReadBytes = 256 * 1024;
 
