@@ -168,69 +168,133 @@ internal sealed class StreamEvent
         return frame;
     }
 
+    // Frames are allocated at their final size and written once: for a 20 MB status a growing buffer and its copy
+    // doubled the large-object-heap arrays (and the copying) of each frame.
     private byte[] EncodeSse(ReadOnlySpan<byte> filtered)
     {
-        var buffer = new ArrayBufferWriter<byte>(Payload.Length + EventName.Length + 32);
-        buffer.Write(SseFrames.EventPrefix);
-        buffer.Write(System.Text.Encoding.UTF8.GetBytes(EventName));
-        buffer.Write(SseFrames.DataPrefix);
-        WritePayloadText(buffer, filtered);
-        buffer.Write(SseFrames.EventEnd);
-        return buffer.WrittenSpan.ToArray();
+        var text = new PayloadText(Payload.Span, PayloadKind, filtered);
+        var eventName = System.Text.Encoding.UTF8.GetBytes(EventName);
+        var frame = GC.AllocateUninitializedArray<byte>(
+            SseFrames.EventPrefix.Length + eventName.Length + SseFrames.DataPrefix.Length + text.Length + SseFrames.EventEnd.Length);
+        var at = Put(frame, 0, SseFrames.EventPrefix);
+        at = Put(frame, at, eventName);
+        at = Put(frame, at, SseFrames.DataPrefix);
+        at += text.CopyTo(frame.AsSpan(at));
+        Put(frame, at, SseFrames.EventEnd);
+        return frame;
     }
 
     private byte[] EncodeWebSocket(byte[] streamArray, ReadOnlySpan<byte> filtered)
     {
-        var buffer = new ArrayBufferWriter<byte>(Payload.Length + (Payload.Length / 8) + streamArray.Length + EventName.Length + 48);
-        buffer.Write(WebSocketFrames.StreamPrefix);
-        buffer.Write(streamArray);
-        buffer.Write(WebSocketFrames.EventKey);
-        JsonStringLiteral.Write(buffer, System.Text.Encoding.UTF8.GetBytes(EventName));
-        buffer.Write(WebSocketFrames.PayloadKey);
-        if (PayloadKind == PayloadKind.Bare)
+        var text = new PayloadText(Payload.Span, PayloadKind, filtered);
+        var eventName = System.Text.Encoding.UTF8.GetBytes(EventName);
+        var bare = PayloadKind == PayloadKind.Bare;
+        var length = WebSocketFrames.StreamPrefix.Length + streamArray.Length + WebSocketFrames.EventKey.Length
+            + JsonStringLiteral.EscapedLength(eventName) + 2 + WebSocketFrames.PayloadKey.Length
+            + (bare ? Payload.Length : text.EscapedLength() + 2) + 1;
+        var frame = WebSocketWireFrame.Allocate(length, out var body);
+        var at = Put(body, 0, WebSocketFrames.StreamPrefix);
+        at = Put(body, at, streamArray);
+        at = Put(body, at, WebSocketFrames.EventKey);
+        body[at++] = (byte)'"';
+        at += JsonStringLiteral.WriteEscaped(body[at..], eventName);
+        body[at++] = (byte)'"';
+        at = Put(body, at, WebSocketFrames.PayloadKey);
+        if (bare)
         {
-            buffer.Write(Payload.Span);
-        }
-        else if (filtered.IsEmpty)
-        {
-            JsonStringLiteral.Write(buffer, Payload.Span);
+            at = Put(body, at, Payload.Span);
         }
         else
         {
-            var text = new ArrayBufferWriter<byte>(Payload.Length + filtered.Length + 16);
-            WritePayloadText(text, filtered);
-            JsonStringLiteral.Write(buffer, text.WrittenSpan);
+            body[at++] = (byte)'"';
+            at += text.WriteEscaped(body[at..]);
+            body[at++] = (byte)'"';
         }
 
-        buffer.Write("}"u8);
-        return WebSocketWireFrame.Text(buffer.WrittenSpan);
+        body[at] = (byte)'}';
+        return frame;
+    }
+
+    private static int Put(Span<byte> destination, int at, ReadOnlySpan<byte> source)
+    {
+        source.CopyTo(destination[at..]);
+        return at + source.Length;
+    }
+
+    /// <summary>The payload as clients see it (<see cref="PayloadText"/>), appended to <paramref name="buffer"/>.</summary>
+    private void WritePayloadText(IBufferWriter<byte> buffer, ReadOnlySpan<byte> filtered)
+    {
+        var text = new PayloadText(Payload.Span, PayloadKind, filtered);
+        buffer.Advance(text.CopyTo(buffer.GetSpan(text.Length)));
     }
 
     /// <summary>
-    /// The payload as clients see it. With <paramref name="filtered"/>, the member is spliced in before the
-    /// object's closing brace so the rest of the original JSON is forwarded byte for byte.
+    /// The payload as clients see it. With a <c>filtered</c> value and a JSON object payload, the member is spliced
+    /// in before the object's closing brace, so the rest of the original JSON is forwarded byte for byte: the text
+    /// is then <see cref="Body"/> (everything before that brace), a comma unless the object was empty,
+    /// <c>"filtered":</c>, the value and <c>}</c>. Otherwise it is the payload unchanged.
     /// </summary>
-    private void WritePayloadText(IBufferWriter<byte> buffer, ReadOnlySpan<byte> filtered)
+    private readonly ref struct PayloadText
     {
-        var payload = Payload.Span;
-        if (filtered.IsEmpty || PayloadKind != PayloadKind.Json)
+        private readonly ReadOnlySpan<byte> _body;
+        private readonly ReadOnlySpan<byte> _separator;
+        private readonly ReadOnlySpan<byte> _filtered;
+        private readonly bool _spliced;
+
+        public PayloadText(ReadOnlySpan<byte> payload, PayloadKind kind, ReadOnlySpan<byte> filtered)
         {
-            buffer.Write(payload);
-            return;
+            _body = payload;
+            if (filtered.IsEmpty || kind != PayloadKind.Json)
+            {
+                return;
+            }
+
+            _spliced = true;
+            _body = payload[..payload.LastIndexOf((byte)'}')];
+            var open = _body.IndexOf((byte)'{');
+            _separator = _body[(open + 1)..].Trim(" \t\r\n"u8).IsEmpty ? default : ","u8;
+            _filtered = filtered;
         }
 
-        var close = payload.LastIndexOf((byte)'}');
-        var body = payload[..close];
-        buffer.Write(body);
-        var open = body.IndexOf((byte)'{');
-        if (!body[(open + 1)..].Trim(" \t\r\n"u8).IsEmpty)
+        public int Length => _spliced
+            ? _body.Length + _separator.Length + WebSocketFrames.FilteredKey.Length + _filtered.Length + 1
+            : _body.Length;
+
+        /// <summary>Copies the text to the start of <paramref name="destination"/>; returns <see cref="Length"/>.</summary>
+        public int CopyTo(Span<byte> destination)
         {
-            buffer.Write(","u8);
+            var at = Put(destination, 0, _body);
+            if (_spliced)
+            {
+                at = Put(destination, at, _separator);
+                at = Put(destination, at, WebSocketFrames.FilteredKey);
+                at = Put(destination, at, _filtered);
+                destination[at++] = (byte)'}';
+            }
+
+            return at;
         }
 
-        buffer.Write(WebSocketFrames.FilteredKey);
-        buffer.Write(filtered);
-        buffer.Write("}"u8);
+        /// <summary>The text's length as the content of a JSON string (escaping works byte by byte, so piece by piece).</summary>
+        public int EscapedLength() => _spliced
+            ? JsonStringLiteral.EscapedLength(_body) + _separator.Length + JsonStringLiteral.EscapedLength(WebSocketFrames.FilteredKey)
+                + JsonStringLiteral.EscapedLength(_filtered) + 1
+            : JsonStringLiteral.EscapedLength(_body);
+
+        /// <summary>Writes the text escaped (without quotes) to the start of <paramref name="destination"/>.</summary>
+        public int WriteEscaped(Span<byte> destination)
+        {
+            var at = JsonStringLiteral.WriteEscaped(destination, _body);
+            if (_spliced)
+            {
+                at = Put(destination, at, _separator);
+                at += JsonStringLiteral.WriteEscaped(destination[at..], WebSocketFrames.FilteredKey);
+                at += JsonStringLiteral.WriteEscaped(destination[at..], _filtered);
+                destination[at++] = (byte)'}';
+            }
+
+            return at;
+        }
     }
 
     private sealed record FrameCacheEntry(byte[] StreamArray, int Variant, byte[] Frame);

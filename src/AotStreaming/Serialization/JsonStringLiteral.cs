@@ -19,56 +19,79 @@ internal static class JsonStringLiteral
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
+    // The bytes that are escaped: control characters, the quote and the backslash.
+    private static readonly SearchValues<byte> s_escaped = SearchValues.Create(
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, (byte)'"', (byte)'\\']);
+
     /// <summary>Writes <paramref name="utf8"/> (valid UTF-8) as a quoted, escaped JSON string.</summary>
     public static void Write(IBufferWriter<byte> writer, ReadOnlySpan<byte> utf8)
     {
-        var span = writer.GetSpan(utf8.Length + 2 + (utf8.Length / 8));
-        var pos = 0;
-        span[pos++] = (byte)'"';
-        foreach (var b in utf8)
+        var length = EscapedLength(utf8) + 2;
+        var span = writer.GetSpan(length);
+        span[0] = (byte)'"';
+        WriteEscaped(span[1..], utf8);
+        span[length - 1] = (byte)'"';
+        writer.Advance(length);
+    }
+
+    /// <summary>
+    /// The length of <paramref name="utf8"/> escaped, without quotes. With <see cref="WriteEscaped"/> a frame can be
+    /// allocated at its final size and written once: a 20 MB status then costs one array per frame, not a growing
+    /// buffer and a copy of it.
+    /// </summary>
+    public static int EscapedLength(ReadOnlySpan<byte> utf8)
+    {
+        var length = utf8.Length;
+        var at = 0;
+        int next;
+        while ((next = utf8[at..].IndexOfAny(s_escaped)) >= 0)
         {
-            if (span.Length - pos < 8)
+            at += next;
+            length += utf8[at] switch
             {
-                writer.Advance(pos);
-                span = writer.GetSpan(Math.Max(64, utf8.Length));
-                pos = 0;
-            }
+                (byte)'"' or (byte)'\\' or (byte)'\n' or (byte)'\r' or (byte)'\t' or (byte)'\b' or (byte)'\f' => 1,
+                _ => 5,
+            };
+            at++;
+        }
 
-            if (b >= 0x20 && b != '"' && b != '\\')
-            {
-                span[pos++] = b;
-                continue;
-            }
+        return length;
+    }
 
-            span[pos++] = (byte)'\\';
+    /// <summary>Writes <paramref name="utf8"/> escaped, without quotes, at the start of <paramref name="destination"/>
+    /// (at least <see cref="EscapedLength"/> long); returns the bytes written.</summary>
+    public static int WriteEscaped(Span<byte> destination, ReadOnlySpan<byte> utf8)
+    {
+        var pos = 0;
+        int next;
+        while ((next = utf8.IndexOfAny(s_escaped)) >= 0)
+        {
+            utf8[..next].CopyTo(destination[pos..]);
+            pos += next;
+            var b = utf8[next];
+            utf8 = utf8[(next + 1)..];
+            destination[pos++] = (byte)'\\';
             switch (b)
             {
-                case (byte)'"': span[pos++] = (byte)'"'; break;
-                case (byte)'\\': span[pos++] = (byte)'\\'; break;
-                case (byte)'\n': span[pos++] = (byte)'n'; break;
-                case (byte)'\r': span[pos++] = (byte)'r'; break;
-                case (byte)'\t': span[pos++] = (byte)'t'; break;
-                case (byte)'\b': span[pos++] = (byte)'b'; break;
-                case (byte)'\f': span[pos++] = (byte)'f'; break;
+                case (byte)'"': destination[pos++] = (byte)'"'; break;
+                case (byte)'\\': destination[pos++] = (byte)'\\'; break;
+                case (byte)'\n': destination[pos++] = (byte)'n'; break;
+                case (byte)'\r': destination[pos++] = (byte)'r'; break;
+                case (byte)'\t': destination[pos++] = (byte)'t'; break;
+                case (byte)'\b': destination[pos++] = (byte)'b'; break;
+                case (byte)'\f': destination[pos++] = (byte)'f'; break;
                 default:
-                    span[pos++] = (byte)'u';
-                    span[pos++] = (byte)'0';
-                    span[pos++] = (byte)'0';
-                    span[pos++] = Hex[b >> 4];
-                    span[pos++] = Hex[b & 0xF];
+                    destination[pos++] = (byte)'u';
+                    destination[pos++] = (byte)'0';
+                    destination[pos++] = (byte)'0';
+                    destination[pos++] = Hex[b >> 4];
+                    destination[pos++] = Hex[b & 0xF];
                     break;
             }
         }
 
-        if (span.Length - pos < 1)
-        {
-            writer.Advance(pos);
-            span = writer.GetSpan(1);
-            pos = 0;
-        }
-
-        span[pos++] = (byte)'"';
-        writer.Advance(pos);
+        utf8.CopyTo(destination[pos..]);
+        return pos + utf8.Length;
     }
 
     /// <summary>The quoted, escaped JSON string of <paramref name="value"/> as UTF-8 bytes.</summary>

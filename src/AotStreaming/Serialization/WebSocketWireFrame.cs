@@ -38,7 +38,7 @@ internal static class WebSocketWireFrame
     public static byte[] Text(ReadOnlySpan<byte> payload)
     {
         var header = HeaderLength(payload.Length);
-        var frame = new byte[header + payload.Length];
+        var frame = GC.AllocateUninitializedArray<byte>(header + payload.Length);
         WriteHeader(frame, payload.Length);
         payload.CopyTo(frame.AsSpan(header));
         return frame;
@@ -48,7 +48,8 @@ internal static class WebSocketWireFrame
     public static byte[] Allocate(int payloadLength, out Span<byte> payload)
     {
         var header = HeaderLength(payloadLength);
-        var frame = new byte[header + payloadLength];
+        // Uninitialized: the header is written here and the caller writes every payload byte.
+        var frame = GC.AllocateUninitializedArray<byte>(header + payloadLength);
         WriteHeader(frame, payloadLength);
         payload = frame.AsSpan(header);
         return frame;

@@ -94,6 +94,42 @@ public sealed class EventDecoderTests
         Assert.Equal("event: update\ndata: {\"id\":\"1\",\"text\":\"é \\\"q\\\"\",\"filtered\":[]}\n\n", Encoding.UTF8.GetString(decoded.GetSseFrame("[]"u8)));
     }
 
+    /// <summary>
+    /// Issue 10 item 6: a large status's frames are each one array of exactly their size (a growing buffer and its copy
+    /// doubled the large-object-heap arrays of a 20 MB status), and they carry the payload byte for byte.
+    /// </summary>
+    [Fact]
+    public void Frames_FourMegabyteStatus_EachFrameAllocatesOneArrayOfItsSize()
+    {
+        const int Repeats = 512 * 1024;
+        var content = string.Concat(Enumerable.Repeat("x\"<p>é\n", Repeats));
+        var json = "{\"event\":\"update\",\"payload\":{\"id\":\"9\",\"content\":\"" + string.Concat(Enumerable.Repeat("x\\\"<p>é\\n", Repeats)) + "\"}}";
+        Decode(json, out var decoded);
+        var stream = Encoding.UTF8.GetBytes("""["user"]""");
+
+        foreach (var filtered in new[] { "", "[]", """[{"filter":{"id":"3"}}]""" })
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var webSocket = decoded!.GetWebSocketFrame(stream, Encoding.UTF8.GetBytes(filtered));
+            var sse = decoded.GetSseFrame(Encoding.UTF8.GetBytes(filtered), cacheable: false);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            // A personal match (the third) also builds the escaped head shared by every matched viewer, once.
+            if (filtered is "" or "[]")
+            {
+                Assert.InRange(allocated, webSocket.Length + sse.Length, webSocket.Length + sse.Length + 4096);
+            }
+
+            using var frame = System.Text.Json.JsonDocument.Parse(Text(webSocket));
+            using var payload = System.Text.Json.JsonDocument.Parse(frame.RootElement.GetProperty("payload").GetString()!);
+            Assert.Equal(content, payload.RootElement.GetProperty("content").GetString());
+            var sseText = Encoding.UTF8.GetString(sse);
+            Assert.StartsWith("event: update\ndata: {", sseText, StringComparison.Ordinal);
+            Assert.EndsWith(filtered.Length == 0 ? "}\n\n" : $",\"filtered\":{filtered}}}\n\n", sseText, StringComparison.Ordinal);
+            Assert.Equal(frame.RootElement.GetProperty("payload").GetString(), sseText["event: update\ndata: ".Length..^2]);
+        }
+    }
+
     [Fact]
     public void StatusFacts_RemoteAuthorWithMentions_ParsesTargetsAndDomain()
     {

@@ -71,4 +71,21 @@ public sealed class JsonStringLiteralTests
 
         Assert.Equal([(byte)'"', .. utf8, (byte)'"'], buffer.WrittenSpan.ToArray());
     }
+
+    /// <summary>The two halves frames are written with: the length first, then the bytes, for every ASCII byte.</summary>
+    [Fact]
+    public void EscapedLength_IsWhatWriteEscapedWrites_AndMatchesEncode()
+    {
+        var ascii = Enumerable.Range(0, 128).Select(b => (byte)b).ToArray();
+        var input = (byte[])[.. ascii, .. Encoding.UTF8.GetBytes("ü€😀"), .. ascii];
+        var destination = new byte[JsonStringLiteral.EscapedLength(input)];
+
+        var written = JsonStringLiteral.WriteEscaped(destination, input);
+
+        Assert.Equal(destination.Length, written);
+        var buffer = new ArrayBufferWriter<byte>();
+        JsonStringLiteral.Write(buffer, input);
+        Assert.Equal(buffer.WrittenSpan[1..^1].ToArray(), destination);
+        Assert.Equal(Encoding.UTF8.GetString(input), JsonSerializer.Deserialize<string>(buffer.WrittenSpan));
+    }
 }
