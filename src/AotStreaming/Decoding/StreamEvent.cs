@@ -231,7 +231,7 @@ internal sealed class StreamEvent
     /// <summary>
     /// The payload as clients see it. With a <c>filtered</c> value and a JSON object payload, the member is spliced
     /// in before the object's closing brace, so the rest of the original JSON is forwarded byte for byte: the text
-    /// is then <see cref="Body"/> (everything before that brace), a comma unless the object was empty,
+    /// is then the body (everything before that brace), a comma unless the object was empty,
     /// <c>"filtered":</c>, the value and <c>}</c>. Otherwise it is the payload unchanged.
     /// </summary>
     private readonly ref struct PayloadText

@@ -1,6 +1,7 @@
 using AotStreaming.Filtering;
 using AotStreaming.Support;
 using AotStreaming.Testing;
+using AotStreaming.Testing.Processes;
 using Xunit;
 
 namespace AotStreaming.Ingress;
@@ -16,7 +17,6 @@ public sealed class ReadThreadPriorityTests(ServerFixture fixture) : IClassFixtu
     private const int ShippedNice = -10;
     // prctl(PR_SET_NAME) keeps 15 bytes of the thread's name, "Redis subscriber read".
     private const string ReadThreadComm = "Redis subscribe";
-    private const int CapSysNice = 23;
 
     [Fact]
     public async Task ShippedDefault_ReadThreadAtNiceMinusTen_AfterTraffic_NoOtherThreadRaised()
@@ -25,9 +25,9 @@ public sealed class ReadThreadPriorityTests(ServerFixture fixture) : IClassFixtu
         // from whichever thread queues work; a worker started from the read thread must not inherit its priority.
         await DeliverAsync(fixture.Server, fixture.Database, count: 300);
 
-        var threads = Threads(fixture.Server.ProcessId);
+        var threads = ThreadPriorities.Of(fixture.Server.ProcessId);
         var reader = Assert.Single(threads, t => t.Comm == ReadThreadComm);
-        if (HasCapability(CapSysNice))
+        if (ThreadPriorities.CanRaise())
         {
             Assert.Equal(ShippedNice, reader.Nice);
             Assert.Contains($"Redis subscriber read thread runs at nice {ShippedNice}", fixture.Server.Output, StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class ReadThreadPriorityTests(ServerFixture fixture) : IClassFixtu
 
         await DeliverAsync(server, database, count: 20);
 
-        Assert.Equal(0, Assert.Single(Threads(server.ProcessId), t => t.Comm == ReadThreadComm).Nice);
+        Assert.Equal(0, Assert.Single(ThreadPriorities.Of(server.ProcessId), t => t.Comm == ReadThreadComm).Nice);
         var refusal = Assert.Single(server.Output.Split('\n'), line => line.Contains("read thread stays at the process's priority", StringComparison.Ordinal));
         Assert.Contains($"nice {ShippedNice} was refused (EPERM)", refusal, StringComparison.Ordinal);
         Assert.Contains("LimitNICE=-10", refusal, StringComparison.Ordinal);
@@ -77,36 +77,5 @@ public sealed class ReadThreadPriorityTests(ServerFixture fixture) : IClassFixtu
         {
             Assert.Equal("s" + i, (await socket.NextAsync()).Id);
         }
-    }
-
-    private sealed record ThreadInfo(int Tid, string Comm, int Nice);
-
-    private static List<ThreadInfo> Threads(int pid)
-    {
-        var threads = new List<ThreadInfo>();
-        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                // stat is "tid (comm) state ppid …"; comm may hold spaces, so fields are counted after its ')'.
-                // nice is field 19 of the line, the 17th after comm.
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                threads.Add(new ThreadInfo(int.Parse(Path.GetFileName(task)), File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'), int.Parse(fields[16])));
-            }
-            catch (IOException)
-            {
-                // The thread ended between the listing and the read.
-            }
-        }
-
-        return threads;
-    }
-
-    private static bool HasCapability(int capability)
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
-        var effective = Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
-        return (effective & (1UL << capability)) != 0;
     }
 }

@@ -1,3 +1,4 @@
+using AotStreaming.Testing.Processes;
 using Xunit;
 
 namespace AotStreaming.Ingress;
@@ -9,8 +10,6 @@ namespace AotStreaming.Ingress;
 /// </summary>
 public sealed class ReadThreadPriorityTests
 {
-    private const int CapSysNice = 23;
-
     [Fact]
     public void TryRaise_MinusTen_CallingThreadOnly_ThreadItCreatesStartsAtZero()
     {
@@ -18,19 +17,19 @@ public sealed class ReadThreadPriorityTests
         var thread = new Thread(() =>
         {
             error = ReadThreadPriority.TryRaise(-10);
-            raised = CurrentNice();
+            raised = ThreadPriorities.Current();
             // What the thread pool does when this thread queues work and it starts a worker: pthread_create from here.
-            var created = new Thread(() => child = CurrentNice());
+            var created = new Thread(() => child = ThreadPriorities.Current());
             created.Start();
             created.Join();
         });
         thread.Start();
         thread.Join();
-        var other = new Thread(() => sibling = CurrentNice());
+        var other = new Thread(() => sibling = ThreadPriorities.Current());
         other.Start();
         other.Join();
 
-        if (HasCapability(CapSysNice))
+        if (ThreadPriorities.CanRaise())
         {
             Assert.Equal(0, error);
             Assert.Equal(-10, raised);
@@ -43,7 +42,7 @@ public sealed class ReadThreadPriorityTests
 
         Assert.Equal(0, child);
         Assert.Equal(0, sibling);
-        Assert.Equal(0, CurrentNice());
+        Assert.Equal(0, ThreadPriorities.Current());
     }
 
     [Fact]
@@ -53,7 +52,7 @@ public sealed class ReadThreadPriorityTests
         var thread = new Thread(() =>
         {
             Assert.Equal(0, ReadThreadPriority.TryRaise(0));
-            nice = CurrentNice();
+            nice = ThreadPriorities.Current();
         });
         thread.Start();
         thread.Join();
@@ -66,17 +65,4 @@ public sealed class ReadThreadPriorityTests
     [InlineData(38, "ENOSYS")]
     [InlineData(99, "errno 99")]
     public void ErrorName_KnownAndUnknown(int errno, string expected) => Assert.Equal(expected, ReadThreadPriority.ErrorName(errno));
-
-    /// <summary>Field 19 of /proc/thread-self/stat, counted after the ')' that ends the thread's name.</summary>
-    private static int CurrentNice()
-    {
-        var stat = File.ReadAllText("/proc/thread-self/stat");
-        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]);
-    }
-
-    private static bool HasCapability(int capability)
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
-        return (Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16) & (1UL << capability)) != 0;
-    }
 }
