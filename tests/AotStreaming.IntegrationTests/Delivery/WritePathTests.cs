@@ -150,6 +150,57 @@ public abstract class WritePathTests(ServerFixture fixture, string pathLog)
         Assert.Equal(Enumerable.Range(0, pingsSent).Select(n => "c" + n), pongs);
     }
 
+    /// <summary>
+    /// A client that stops reading until the server's sends find its socket full (a 4 KiB receive buffer: about
+    /// 1.3 MB of frames cannot all fit in the kernel, so the rest waits in the outbox, which the metric shows), then
+    /// reads again: every frame arrives whole and in order, nobody is dropped, and the outbox empties. On the raw
+    /// path this is the send that takes nothing (would block), or only part of a frame, and leaves the rest to the
+    /// connection's writer loop.
+    /// </summary>
+    [Fact]
+    public async Task ClientPausesUntilSocketIsFull_ThenReads_EveryFrameWholeAndInOrder()
+    {
+        const int Count = 20;
+        var server = fixture.Server;
+        var author = await fixture.Database.CreateUserAsync();
+        var viewer = await fixture.Database.CreateUserAsync();
+        var tag = FilterScenario.UniqueTag();
+        var channel = "timeline:hashtag:" + tag;
+        var slowBefore = await DisconnectsAsync("slow");
+        using var client = await RawWebSocket.ConnectAsync(server, $"/api/v1/streaming?access_token={viewer.Token}&stream=hashtag&tag={tag}", receiveBufferBytes: 4096);
+        await server.WaitForRedisSubscriptionAsync(channel);
+        await server.WaitForOutputAsync(pathLog).DefaultTimeout();
+
+        for (var n = 0; n < Count; n++)
+        {
+            await server.PublishAsync(channel, FilterScenario.Status($"p{n}", author.AccountId, author.Username, content: new string((char)('a' + n), 64 * 1024)));
+        }
+
+        await Support.MetricsText.WaitForAsync(server, "aot_streaming_outbox_frames", frames => frames >= 1);
+
+        var ids = new List<string>();
+        while (ids.Count < Count)
+        {
+            var (opcode, payload) = await client.ReadFrameAsync() ?? throw new EndOfStreamException($"ended after {ids.Count} events");
+            if (opcode == WebSocketOpcode.Ping)
+            {
+                await client.SendPongAsync(payload);
+                continue;
+            }
+
+            Assert.Equal(WebSocketOpcode.Text, opcode);
+            using var json = JsonDocument.Parse(payload);
+            using var status = JsonDocument.Parse(json.RootElement.GetProperty("payload").GetString()!);
+            var n = ids.Count;
+            ids.Add(status.RootElement.GetProperty("id").GetString()!);
+            Assert.Equal(new string((char)('a' + n), 64 * 1024), status.RootElement.GetProperty("content").GetString());
+        }
+
+        Assert.Equal(Enumerable.Range(0, Count).Select(n => $"p{n}"), ids);
+        await Support.MetricsText.WaitForAsync(server, "aot_streaming_outbox_frames", frames => frames == 0);
+        Assert.Equal(slowBefore, await DisconnectsAsync("slow"));
+    }
+
     [Fact]
     public async Task ClientResetsDuringLargeWrites_EndsAsClientClosed_OthersKeepReceiving()
     {
