@@ -24,14 +24,7 @@ if [[ $server == out/linux-x64/aot-streaming && ! -x $server ]]; then
   dotnet publish src/AotStreaming.Host -c Release -r linux-x64 -o out/linux-x64 --nologo -v quiet
 fi
 node_dir=bench/reference/node
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "installing nodejs and npm (apt-get) for the clients ..."
-  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
-fi
-if [[ ! -d $node_dir/node_modules || $node_dir/package-lock.json -nt $node_dir/node_modules ]]; then
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  touch "$node_dir/node_modules"
-fi
+bash "$node_dir/install.sh"
 
 port=4170
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done

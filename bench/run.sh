@@ -90,15 +90,7 @@ for i in "${!args[@]}"; do
   [[ ${args[$i]} == --load-tool && ${args[$((i + 1))]:-} == node ]] && needs_node=1
 done
 if [[ $needs_node == 1 ]]; then
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "installing nodejs and npm (apt-get) for the Node reference ..."
-    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
-  fi
-  node_dir=bench/reference/node
-  if [[ ! -d $node_dir/node_modules || $node_dir/package-lock.json -nt $node_dir/node_modules ]]; then
-    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-    touch "$node_dir/node_modules"
-  fi
+  bash bench/reference/node/install.sh
 fi
 raw=out/reference/RawBroadcaster/raw-broadcaster
 if [[ $needs_raw == 1 ]] && { [[ ! -x $raw ]] || [[ -n $(find bench/reference/RawBroadcaster -maxdepth 1 -newer "$raw" \( -name '*.cs' -o -name '*.csproj' \) -print -quit) ]]; }; then
