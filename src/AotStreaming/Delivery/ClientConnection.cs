@@ -112,6 +112,27 @@ internal abstract class ClientConnection
     }
 
     /// <summary>
+    /// Prefetch hints for a dispatcher that will send to this connection soon (<see cref="CacheLines"/>). Step 1:
+    /// the objects this one points to (outbox, gate, the transport's writer); step 2, a recipient later, once those
+    /// are cached: what they point to (the socket). Reads only fields that step 1 or the caller already brought in.
+    /// </summary>
+    public void PrefetchSendPath(int nearSteps)
+    {
+        if (nearSteps == 1)
+        {
+            CacheLines.Prefetch(Outbox);
+            CacheLines.Prefetch(Gate);
+        }
+
+        PrefetchTransport(nearSteps);
+    }
+
+    /// <summary>The transport's part of <see cref="PrefetchSendPath"/>.</summary>
+    protected virtual void PrefetchTransport(int nearSteps)
+    {
+    }
+
+    /// <summary>
     /// Asks the writer loop to close. Never blocks, so a dispatcher may call it. The first reason wins. A writer
     /// stuck in a send gets <see cref="DeliveryOptions.CloseGraceSeconds"/> before the socket is aborted.
     /// </summary>

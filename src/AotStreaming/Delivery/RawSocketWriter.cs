@@ -130,6 +130,9 @@ internal sealed class RawSocketWriter
         }
     }
 
+    /// <summary>A prefetch hint (<see cref="CacheLines"/>): the socket and, usually beside it, its handle.</summary>
+    public void PrefetchSocket() => CacheLines.Prefetch(_socket);
+
     /// <summary>
     /// Marks the writer unusable and turns a socket error into the <see cref="IOException"/> the connection's writer
     /// expects from a transport (a reset or a closed socket is a normal end, not a fault of ours).

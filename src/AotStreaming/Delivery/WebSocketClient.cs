@@ -67,6 +67,21 @@ internal sealed class WebSocketClient(WebSocket socket, WebSocketTransportStream
     protected override ValueTask WriteFrameAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken) =>
         (_raw ??= stream.RawWriter) is { } raw ? raw.WriteAsync(frames, cancellationToken) : stream.WriteFrameAsync(frames, cancellationToken);
 
+    protected override void PrefetchTransport(int nearSteps)
+    {
+        if (_raw is { } raw)
+        {
+            if (nearSteps == 1)
+            {
+                CacheLines.Prefetch(raw);
+            }
+            else
+            {
+                raw.PrefetchSocket();
+            }
+        }
+    }
+
     protected override Task CloseTransportAsync(DisconnectReason reason, CancellationToken cancellationToken)
     {
         if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))

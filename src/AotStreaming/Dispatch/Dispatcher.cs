@@ -176,6 +176,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
         {
             // The slot's copies of the subscription's fields: the subscription object itself is not loaded here.
             var recipient = list[i];
+            PrefetchAhead(list, i);
             var connection = recipient.Connection;
             var client = connection.Connection;
             if (client.IsClosing)
@@ -257,6 +258,36 @@ internal sealed class Dispatcher : IFilterReplyInbox
         if (deliverable && streamEvent.ReceivedTimestamp != 0)
         {
             _metrics.RedisToEnqueue.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(streamEvent.ReceivedTimestamp).TotalSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Sending to one recipient takes microseconds in the kernel: time for the next recipients' objects to reach the
+    /// cache (<see cref="CacheLines"/>). Each address is read from an object asked for one turn earlier, so no step
+    /// waits on memory: the dispatch state four recipients ahead (its address is in the list), the connection three
+    /// ahead, then the objects its send goes through two ahead and the socket one ahead.
+    /// </summary>
+    private static void PrefetchAhead(List<Recipient> list, int i)
+    {
+        var count = list.Count;
+        if (i + 4 < count)
+        {
+            CacheLines.Prefetch(list[i + 4].Connection);
+        }
+
+        if (i + 3 < count)
+        {
+            CacheLines.Prefetch(list[i + 3].Connection.Connection);
+        }
+
+        if (i + 2 < count)
+        {
+            list[i + 2].Connection.Connection.PrefetchSendPath(nearSteps: 1);
+        }
+
+        if (i + 1 < count)
+        {
+            list[i + 1].Connection.Connection.PrefetchSendPath(nearSteps: 2);
         }
     }
 

@@ -38,6 +38,26 @@ public sealed class DispatcherOrderingTests
         Assert.Empty(_filter.Requests);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(9)]
+    public void Deliver_EveryListLengthAroundThePrefetchLookAhead_EachRecipientGetsTheEventOnce(int recipients)
+    {
+        // The loop asks for recipients up to four ahead of the one it sends to: lists shorter and longer than that
+        // window must all be walked to the end, without reading past it.
+        var clients = Enumerable.Range(0, recipients).Select(n => Connect(accountId: 100 + n, out _, UserChannel)).ToList();
+
+        Deliver(UserChannel, "u1");
+        Deliver(UserChannel, "u2");
+
+        Assert.All(clients, client => Assert.Equal(["u1", "u2"], client.Markers));
+    }
+
     [Fact]
     public void Deliver_FilteredStatusPending_LaterUnfilteredEventWaitsBehindIt_ThenBothInRedisOrder()
     {
