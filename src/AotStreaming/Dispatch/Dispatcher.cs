@@ -267,28 +267,23 @@ internal sealed class Dispatcher : IFilterReplyInbox
     /// waits on memory: the dispatch state four recipients ahead (its address is in the list), the connection three
     /// ahead, then the objects its send goes through two ahead and the socket one ahead.
     /// </summary>
-    private static void PrefetchAhead(List<Recipient> list, int i)
+    private static void PrefetchAhead(List<Recipient> list, int i) =>
+        PrefetchAhead(ConnectionAt(list, i + 4), ConnectionAt(list, i + 3), ConnectionAt(list, i + 2), ConnectionAt(list, i + 1));
+
+    private static DispatchedConnection? ConnectionAt(List<Recipient> list, int index) =>
+        index < list.Count ? list[index].Connection : null;
+
+    /// <summary>The steps of <see cref="PrefetchAhead(List{Recipient}, int)"/>, for any list of recipients (null past its end).</summary>
+    private static void PrefetchAhead(DispatchedConnection? fourAhead, DispatchedConnection? threeAhead, DispatchedConnection? twoAhead, DispatchedConnection? oneAhead)
     {
-        var count = list.Count;
-        if (i + 4 < count)
+        CacheLines.Prefetch(fourAhead);
+        if (threeAhead is not null)
         {
-            CacheLines.Prefetch(list[i + 4].Connection);
+            CacheLines.Prefetch(threeAhead.Connection);
         }
 
-        if (i + 3 < count)
-        {
-            CacheLines.Prefetch(list[i + 3].Connection.Connection);
-        }
-
-        if (i + 2 < count)
-        {
-            list[i + 2].Connection.Connection.PrefetchSendPath(nearSteps: 1);
-        }
-
-        if (i + 1 < count)
-        {
-            list[i + 1].Connection.Connection.PrefetchSendPath(nearSteps: 2);
-        }
+        twoAhead?.Connection.PrefetchSendPath(nearSteps: 1);
+        oneAhead?.Connection.PrefetchSendPath(nearSteps: 2);
     }
 
     /// <summary>A verdict came back: applies it, then releases every recipient's now-ready events in order.</summary>
@@ -298,6 +293,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
         var timestamp = pending.Event.ReceivedTimestamp;
         for (var i = 0; i < pending.RecipientCount; i++)
         {
+            PrefetchAhead(pending.RecipientAtOrNull(i + 4), pending.RecipientAtOrNull(i + 3), pending.RecipientAtOrNull(i + 2), pending.RecipientAtOrNull(i + 1));
             var connection = pending.RecipientAt(i);
             if (ReferenceEquals(connection.Awaiting, pending))
             {

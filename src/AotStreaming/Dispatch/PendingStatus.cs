@@ -30,6 +30,9 @@ internal sealed class PendingStatus(IFilterReplyInbox replyTo, PendingStatusPool
 
     public DispatchedConnection RecipientAt(int index) => _recipients[index].Connection;
 
+    /// <summary>The recipient at <paramref name="index"/>, or null past the last one (prefetch look-ahead).</summary>
+    public DispatchedConnection? RecipientAtOrNull(int index) => index < _recipients.Count ? _recipients[index].Connection : null;
+
     /// <summary>Takes on a status, its tables sized for <paramref name="expectedRecipients"/>.</summary>
     public void Start(StreamEvent streamEvent, StatusFacts facts, int expectedRecipients)
     {
