@@ -124,6 +124,28 @@ public sealed class DispatcherOrderingTests
     }
 
     [Fact]
+    public void Resolve_KeywordMatchQueuedBehindEarlierStatus_ItsOwnFrameWhenReleased_OthersStillShareOne()
+    {
+        var matched = Connect(accountId: 8, out _, Public);
+        var plain1 = Connect(accountId: 9, out _, Public);
+        var plain2 = Connect(accountId: 10, out _, Public);
+
+        Deliver(Public, "s1");
+        Deliver(Public, "s2");
+        Resolve(_filter.Requests[1], Verdict(matches: new() { [8] = "[\"m\"]"u8.ToArray() }));
+        Assert.Empty(matched.Markers);
+
+        // s2's slots are taken only now, behind s1: each frame is made as its slot is taken.
+        Resolve(_filter.Requests[0], Verdict());
+        Assert.Equal(["s1", "s2"], matched.Markers);
+        Assert.Contains("\\\"filtered\\\":[]", matched.Texts[0], StringComparison.Ordinal);
+        Assert.Contains("\\\"filtered\\\":[\\\"m\\\"]", matched.Texts[1], StringComparison.Ordinal);
+        Assert.Equal(["s1", "s2"], plain1.Markers);
+        Assert.Contains("\\\"filtered\\\":[]", plain1.Texts[1], StringComparison.Ordinal);
+        Assert.Same(plain1.Frames[1], plain2.Frames[1]);
+    }
+
+    [Fact]
     public void Resolve_DatabaseFailed_NobodyGetsTheStatus_LaterEventsReleased()
     {
         var client = Connect(accountId: 7, out _, Public, UserChannel);
