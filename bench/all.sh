@@ -3,7 +3,8 @@
 # broadcaster and the bare C# raw-socket broadcaster (bench/reference), each loaded by the same tool in the same run.
 #   1. compare, 5,000 clients at 10/s: the shared user stream (one account's home timeline on every client; ours,
 #      node, raw), then ours on the public timeline with
-#      5,000 distinct users, without and with 5% blocks, 5% mutes, 10% keyword filters;
+#      5,000 distinct users, without and with 5% blocks, 5% mutes, 10% keyword filters, then ours shared again
+#      (the public ratios use the mean of ours shared before and after them);
 #   2. shared, 10,000 clients at 10/s (ours, node, raw): RSS growth per idle connection at 10,000, and p99;
 #   3. shared, 5,000 clients at 10/s with the Node.js ws client as the load tool (ours, node, raw).
 # Logs go to artifacts/bench/*.log, the closing tables to artifacts/bench/summary.md and stdout.
