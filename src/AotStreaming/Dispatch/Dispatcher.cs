@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
@@ -274,6 +275,7 @@ internal sealed class Dispatcher : IFilterReplyInbox
         index < list.Count ? list[index].Connection : null;
 
     /// <summary>The steps of <see cref="PrefetchAhead(List{Recipient}, int)"/>, for any list of recipients (null past its end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchAhead(DispatchedConnection? fourAhead, DispatchedConnection? threeAhead, DispatchedConnection? twoAhead, DispatchedConnection? oneAhead)
     {
         CacheLines.Prefetch(fourAhead);
@@ -305,7 +307,9 @@ internal sealed class Dispatcher : IFilterReplyInbox
                 }
             }
 
-            if (connection.Awaiting is null)
+            // Checked here, not only inside: after each send's system call every code page is a TLB miss again
+            // (this VM's kernel flushes the TLB on each one), and most recipients have nothing deferred.
+            if (connection.Awaiting is null && connection.Deferred is not null)
             {
                 ReleaseDeferred(connection);
             }

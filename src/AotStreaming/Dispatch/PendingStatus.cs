@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AotStreaming.Decoding;
 using AotStreaming.Delivery;
 using AotStreaming.Filtering;
@@ -31,6 +32,7 @@ internal sealed class PendingStatus(IFilterReplyInbox replyTo, PendingStatusPool
     public DispatchedConnection RecipientAt(int index) => _recipients[index].Connection;
 
     /// <summary>The recipient at <paramref name="index"/>, or null past the last one (prefetch look-ahead).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public DispatchedConnection? RecipientAtOrNull(int index) => index < _recipients.Count ? _recipients[index].Connection : null;
 
     /// <summary>Takes on a status, its tables sized for <paramref name="expectedRecipients"/>.</summary>
