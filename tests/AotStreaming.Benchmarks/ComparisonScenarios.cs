@@ -5,8 +5,8 @@ namespace AotStreaming.Benchmarks;
 /// <summary>
 /// Ours against the in-run references of bench/reference, loaded by the same tool in the same run (issue #13):
 /// <c>shared</c> runs every target on one shared stream, <c>public</c> runs ours on the public timeline without and
-/// with relationships, <c>compare</c> runs both, then ours on the shared stream once more, and prints every ratio. References speak WebSocket only, so every
-/// client is a WebSocket client here.
+/// with relationships, <c>compare</c> runs both, then ours on the shared stream once more, and prints every ratio.
+/// References speak WebSocket only, so every client is a WebSocket client here.
 /// </summary>
 internal static class ComparisonScenarios
 {
@@ -65,7 +65,7 @@ internal static class ComparisonScenarios
         var options = env.Options;
         var channel = options.RedisChannel;
         var root = Scenarios.RepositoryRoot();
-        var nodeDirectory = Path.Combine(root, "bench", "reference", "node");
+        var nodeDirectory = NodeDirectory();
         var targets = new List<(string Name, Func<Task<ServerProcess>> Start)> { ("ours", env.StartServerAsync) };
         foreach (var reference in options.References)
         {
@@ -88,19 +88,20 @@ internal static class ComparisonScenarios
     private static async Task<PhaseResult> RunSharedWindowAsync(Scenarios.Setup env, string name, Func<Task<ServerProcess>> start)
     {
         var options = env.Options;
-        var nodeDirectory = Path.Combine(Scenarios.RepositoryRoot(), "bench", "reference", "node");
         Console.WriteLine();
         Console.WriteLine($"--- shared stream '{options.Stream}': {name}, {options.Clients} clients at {options.Rate.ToString(CultureInfo.InvariantCulture)}/s, load tool {options.LoadTool.ToString().ToLowerInvariant()}");
         await using var server = await start();
         var publisher = new Publisher(env.Redis.Connection, options.RedisChannel, options.PadBytes);
         await using ILoadSession session = options.LoadTool == LoadTool.Node
-            ? new NodeLoadSession(options, server, publisher, options.Stream, nodeDirectory, env.Redis.Connection)
+            ? new NodeLoadSession(options, server, publisher, options.Stream, NodeDirectory(), env.Redis.Connection)
             : new LoadSession(options, server, publisher, options.Stream, roles: null) { RedisConnection = env.Redis.Connection };
         await session.ConnectAsync();
         var result = await session.RunWindowAsync($"shared: {name}", options.Messages, options.Rate, s_progress);
         Scenarios.Emit(options, "shared", result);
         return result;
     }
+
+    private static string NodeDirectory() => Path.Combine(Scenarios.RepositoryRoot(), "bench", "reference", "node");
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 }

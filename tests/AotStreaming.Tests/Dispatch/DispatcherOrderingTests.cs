@@ -135,7 +135,7 @@ public sealed class DispatcherOrderingTests
         Resolve(_filter.Requests[1], Verdict(matches: new() { [8] = "[\"m\"]"u8.ToArray() }));
         Assert.Empty(matched.Markers);
 
-        // s2's slots are taken only now, behind s1: each frame is made as its slot is taken.
+        // s2's frames wait in their slots behind s1 and are taken only now, in Redis order.
         Resolve(_filter.Requests[0], Verdict());
         Assert.Equal(["s1", "s2"], matched.Markers);
         Assert.Contains("\\\"filtered\\\":[]", matched.Texts[0], StringComparison.Ordinal);
